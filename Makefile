@@ -1,0 +1,64 @@
+# Customer 360: every entry point a user or CI needs. Each target bootstraps what it uses,
+# idempotently: a second run reuses the virtualenv, the tools and the running embedded stack.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON       ?= python3
+UV_VERSION   := 0.13.8
+HELM_VERSION := v3.22.0
+TOOLS        := $(CURDIR)/.tools
+UV           := $(TOOLS)/bin/uv
+HELM         := $(TOOLS)/bin/helm
+VENV         := $(CURDIR)/.venv
+RUN          := $(UV) run --frozen --no-sync
+export PATH  := $(VENV)/bin:$(TOOLS)/bin:$(PATH)
+
+# Default test tier: everything except the tiers that need Docker, a browser or a long time.
+PYTEST_MARKERS ?= not slow and not container and not browser
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+# ---- bootstrap ---------------------------------------------------------------------------------
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	touch $@
+
+$(HELM):
+	@command -v go >/dev/null || { echo "helm is built from its Go module: install Go first"; exit 1; }
+	GOBIN=$(TOOLS)/bin go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+.PHONY: venv tools
+venv: $(VENV)/.synced ## Create/refresh the virtualenv from uv.lock
+tools: venv $(HELM) ## venv + helm
+
+# ---- the two README commands -------------------------------------------------------------------
+.PHONY: demo test
+demo: venv ## Run the whole pipeline on the embedded stack and print what it built
+	$(RUN) python -m customer360.demo
+
+test: tools ## Run the default test suite (real embedded PostgreSQL + S3, helm)
+	$(RUN) pytest -m "$(PYTEST_MARKERS)"
+
+# ---- embedded stack ----------------------------------------------------------------------------
+.PHONY: up down status
+up: venv ## Start the embedded PostgreSQL and S3 servers
+	$(RUN) c360-stack up
+down: venv ## Stop them
+	$(RUN) c360-stack down
+status: venv ## Show whether they run
+	$(RUN) c360-stack status
+
+# ---- quality -----------------------------------------------------------------------------------
+.PHONY: lint fmt
+lint: venv ## ruff check + format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+fmt: venv ## Apply ruff fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .

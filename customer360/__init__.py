@@ -1,0 +1,1 @@
+"""Shared core of the Customer 360 platform: settings, the source data contract and the embedded stack."""

@@ -1,0 +1,1 @@
+"""Faker generator of the three raw sources (DESIGN.md section 4)."""
