@@ -1,0 +1,83 @@
+"""Everything a task pod gets besides its command: the one module of pod defaults.
+
+The restricted security context follows the Kubernetes "restricted" Pod Security Standard: non-root,
+no privilege escalation, all capabilities dropped, the runtime's default seccomp profile and a
+read-only root filesystem. Because the root filesystem is read-only, ``/tmp`` is an emptyDir and
+every tool that writes (dbt's target/ and logs/, Python caches) is pointed there by env.
+"""
+
+from __future__ import annotations
+
+from kubernetes.client import models as k8s
+
+from customer360.tasks.config import StepConfig
+from customer360.tasks.constants import PART_OF_LABEL, PART_OF_VALUE, STEP_LABEL, ImageKind
+
+# Numeric ids, so the kubelet can verify runAsNonRoot without reading the image's /etc/passwd.
+RUN_AS_USER = 10001
+RUN_AS_GROUP = 10001
+FS_GROUP = 10001
+
+TMP_VOLUME_NAME = "tmp"
+TMP_MOUNT_PATH = "/tmp"
+TMP_SIZE_LIMIT = "1Gi"
+
+STARTUP_TIMEOUT_SECONDS = 300  # first pull of a large image on a cold node
+ON_FINISH_ACTION = "delete_succeeded_pod"  # failed pods stay for `kubectl describe` / logs
+IMAGE_PULL_POLICY = "IfNotPresent"  # images are pinned by tag and side-loaded into kind
+
+# Writable locations under the emptyDir for a read-only root filesystem.
+POD_ENV: dict[str, str] = {"HOME": TMP_MOUNT_PATH, "PYTHONDONTWRITEBYTECODE": "1"}
+DBT_POD_ENV: dict[str, str] = {
+    "DBT_TARGET_PATH": f"{TMP_MOUNT_PATH}/dbt/target",
+    "DBT_LOG_PATH": f"{TMP_MOUNT_PATH}/dbt/logs",
+}
+
+
+def pod_labels(step: StepConfig) -> dict[str, str]:
+    """Labels that let `kubectl logs -l customer360/step=<step>` find a step's pods."""
+    return {PART_OF_LABEL: PART_OF_VALUE, STEP_LABEL: step.step_label}
+
+
+def pod_security_context() -> k8s.V1PodSecurityContext:
+    return k8s.V1PodSecurityContext(
+        run_as_non_root=True,
+        run_as_user=RUN_AS_USER,
+        run_as_group=RUN_AS_GROUP,
+        fs_group=FS_GROUP,
+        seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
+    )
+
+
+def container_security_context() -> k8s.V1SecurityContext:
+    return k8s.V1SecurityContext(
+        run_as_non_root=True,
+        run_as_user=RUN_AS_USER,
+        run_as_group=RUN_AS_GROUP,
+        allow_privilege_escalation=False,
+        privileged=False,
+        read_only_root_filesystem=True,
+        capabilities=k8s.V1Capabilities(drop=["ALL"]),
+        seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
+    )
+
+
+def container_resources(step: StepConfig) -> k8s.V1ResourceRequirements:
+    return k8s.V1ResourceRequirements(requests=step.resources.requests(), limits=step.resources.limits())
+
+
+def tmp_volume() -> k8s.V1Volume:
+    return k8s.V1Volume(name=TMP_VOLUME_NAME, empty_dir=k8s.V1EmptyDirVolumeSource(size_limit=TMP_SIZE_LIMIT))
+
+
+def tmp_volume_mount() -> k8s.V1VolumeMount:
+    return k8s.V1VolumeMount(name=TMP_VOLUME_NAME, mount_path=TMP_MOUNT_PATH)
+
+
+def pod_env(step: StepConfig) -> dict[str, str]:
+    """Non-secret env a pod adds on top of its ConfigMap and Secret; the step's own env wins."""
+    env = dict(POD_ENV)
+    if step.image is ImageKind.DBT:
+        env.update(DBT_POD_ENV)
+    env.update(step.env)
+    return env

@@ -1,0 +1,63 @@
+"""
+### customer360_new_day: simulate the next day of source data
+
+Generates day *K* of the demo dataset into the lake (`raw/<source>/dt=<day>/...`) with
+`c360-datagen generate --day K`, where *K* is the number of days between this run's logical date
+and the dataset's start date (`params.start_date`, day 0). Day *K* is a pure function of seed,
+users, start date and *K*, so a rerun writes the same bytes and the loader skips them.
+
+Publishes the asset `lake.raw`, which triggers `customer360_elt` right away (that DAG also runs
+daily). Paused when first deployed: the simulator is opt-in. Runbook: `docs/operations.md`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG, Param
+
+from customer360.contract import LAKE_BUCKET, RAW_PREFIX
+from customer360.tasks import build_step_task
+from customer360.tasks.assets import LAKE_RAW
+from customer360.tasks.config import DEMO_DATASET
+from customer360.tasks.constants import NETWORK_MAX_RETRY_DELAY, NETWORK_RETRIES, NETWORK_RETRY_DELAY
+from customer360.tasks.steps import day_index, generate_day_step
+
+with DAG(
+    dag_id="customer360_new_day",
+    description="Generate the next day of source data into the lake (simulator)",
+    doc_md=__doc__,
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    is_paused_upon_creation=True,
+    tags=["customer360", "datagen", "simulator"],
+    user_defined_macros={"day_index": day_index},
+    params={
+        "users": Param(DEMO_DATASET.users, type="integer", minimum=1),
+        "seed": Param(DEMO_DATASET.seed, type="integer"),
+        "start_date": Param(DEMO_DATASET.start_date, type="string", format="date"),
+    },
+    default_args={"owner": "data-platform", "execution_timeout": timedelta(minutes=30)},
+) as dag:
+    build_step_task(
+        generate_day_step(
+            "--users",
+            "{{ params.users }}",
+            "--seed",
+            "{{ params.seed }}",
+            "--start-date",
+            "{{ params.start_date }}",
+            "--day",
+            "{{ day_index(ds, params.start_date) }}",
+            "--target",
+            f"s3://{LAKE_BUCKET}/{RAW_PREFIX}",
+        ),
+        # Writes to the lake over the network: retry with exponential backoff.
+        retries=NETWORK_RETRIES,
+        retry_delay=NETWORK_RETRY_DELAY,
+        retry_exponential_backoff=2.0,
+        max_retry_delay=NETWORK_MAX_RETRY_DELAY,
+        outlets=[LAKE_RAW],
+    )
