@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     task_secret_name: str = "customer360-task-credentials"
     task_configmap_name: str = "customer360-task-config"
 
+    # Embedded Airflow (`make ui`): the api-server (UI + execution API) listens here, loopback only.
+    airflow_host: str = "127.0.0.1"
+    airflow_port: int = 8080
+
     # --- secrets -------------------------------------------------------------------------------
     @property
     def secrets_file(self) -> Path:
