@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     s3_bucket: str = LAKE_BUCKET
     s3_region: str = "us-east-1"
 
+    # The embedded S3 server (`weed mini`) opens these ports besides the S3 API port (taken from
+    # s3_endpoint_url). Each is a setting so two stacks with different settings never collide;
+    # `c360-stack up` checks every one before starting. Defaults are weed's own (gRPC = HTTP + 10000).
+    weed_master_port: int = 9333
+    weed_master_grpc_port: int = 19333
+    weed_volume_port: int = 9340
+    weed_volume_grpc_port: int = 19340
+    weed_filer_port: int = 8888
+    weed_filer_grpc_port: int = 18888
+    weed_s3_grpc_port: int = 18333
+    weed_admin_port: int = 23646
+    weed_admin_grpc_port: int = 33646
+
     dbt_project_dir: Path = PROJECT_ROOT / "dbt"
     dbt_target: str = "embedded"
 
