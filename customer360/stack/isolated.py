@@ -15,17 +15,13 @@ from pathlib import Path
 from customer360.settings import Settings, get_settings
 from customer360.stack.ports import free_ports
 
-_WEED_PORT_FIELDS = (
-    "weed_master_port",
-    "weed_master_grpc_port",
-    "weed_volume_port",
-    "weed_volume_grpc_port",
-    "weed_filer_port",
-    "weed_filer_grpc_port",
-    "weed_s3_grpc_port",
-    "weed_admin_port",
-    "weed_admin_grpc_port",
-)
+
+def port_fields() -> list[str]:
+    """Every `*_port` setting (PostgreSQL, weed's internal ports, Airflow's api-server, ...).
+
+    Found by name so a port another component adds to Settings is isolated too without an edit here.
+    """
+    return [name for name in Settings.model_fields if name.endswith("_port")]
 
 
 def make_state_dir(prefix: str = "c360-stack-") -> Path:
@@ -45,14 +41,14 @@ def remove_state_dir(path: Path) -> None:
 
 
 def isolated_settings(state_dir: Path, host: str = "127.0.0.1") -> Settings:
-    """Settings whose every port is free now and whose state lives in `state_dir`."""
-    pg_port, s3_port, *weed_ports = free_ports(2 + len(_WEED_PORT_FIELDS), host)
+    """Settings whose every port (and the S3 endpoint's) is free now and whose state lives in `state_dir`."""
+    fields = port_fields()
+    s3_port, *ports = free_ports(1 + len(fields), host)
     return get_settings(
         state_dir=state_dir,
         pg_host=host,
-        pg_port=pg_port,
         s3_endpoint_url=f"http://{host}:{s3_port}",
-        **dict(zip(_WEED_PORT_FIELDS, weed_ports, strict=True)),
+        **dict(zip(fields, ports, strict=True)),
     )
 
 
@@ -60,7 +56,7 @@ def stack_env(settings: Settings) -> dict[str, str]:
     """Every variable a subprocess needs to reach this stack: the task env plus state dir and ports."""
     env = settings.task_env()
     env["C360_STATE_DIR"] = str(settings.state_dir)
-    for field in _WEED_PORT_FIELDS:
+    for field in port_fields():
         env[f"C360_{field.upper()}"] = str(getattr(settings, field))
     return env
 
