@@ -1,0 +1,45 @@
+with
+
+customers as (
+
+    select * from {{ ref('stg_user_db__users') }}
+
+),
+
+known_customers as (
+
+    select
+        customer_id,
+        full_name,
+        email,
+        phone,
+        address,
+        country,
+        signed_up_at,
+        updated_at,
+        false as is_unknown_member
+
+    from customers
+
+),
+
+-- The member that orders and tickets with a user id matching no user point at, so every fact
+-- joins to the dimension (no row lost in an inner join) while customer_360 can leave them out.
+unknown_customer as (
+
+    select
+        {{ var('unknown_customer_id') }}::bigint as customer_id,
+        'Unknown customer'::text as full_name,
+        null::text as email,
+        null::text as phone,
+        null::text as address,
+        null::text as country,
+        null::timestamptz as signed_up_at,
+        null::timestamptz as updated_at,
+        true as is_unknown_member
+
+)
+
+select * from known_customers
+union all
+select * from unknown_customer

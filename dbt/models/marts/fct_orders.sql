@@ -1,0 +1,45 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='merge',
+        on_schema_change='fail',
+        pre_hook="{{ delete_facts_turned_invalid('order_id', ref('stg_ecommerce__orders')) }}",
+    )
+}}
+
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_assigned_to_customers') }}
+
+    {% if is_incremental() %}
+        where {{ fact_rows_to_refresh() }}
+    {% endif %}
+
+)
+
+select
+    ---------- ids
+    order_id,
+    customer_id,
+    source_customer_id,
+
+    ---------- text
+    currency,
+    status,
+    is_revenue_order,
+
+    ---------- numerics
+    amount,
+
+    ---------- dates and timestamps
+    order_date,
+    ordered_at,
+    updated_at,
+
+    ---------- lineage
+    _loaded_at
+
+from orders
