@@ -204,8 +204,11 @@ def start(settings: Settings) -> bool:
         _ensure_bucket(settings)
         return False
 
-    for directory in (paths.s3_data, paths.run_dir, paths.logs_dir, paths.socket_dir("s3")):
-        directory.mkdir(parents=True, exist_ok=True)
+    try:
+        for directory in (paths.s3_data, paths.run_dir, paths.logs_dir, paths.socket_dir("s3")):
+            directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StackError(f"S3 server cannot use its directories: {err}") from None
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "S3_"))}
     env["AWS_ACCESS_KEY_ID"] = settings.access_key_id
     env["AWS_SECRET_ACCESS_KEY"] = settings.secret_access_key
