@@ -12,7 +12,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from customer360.settings import Settings, get_settings
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+from customer360.settings import Settings
 from customer360.stack.ports import free_ports
 
 
@@ -40,11 +42,28 @@ def remove_state_dir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+class _DefaultsOnly(Settings):
+    """Settings that ignore the environment: a test's own stack must not inherit the session
+    stack's exported C360_* variables (its passwords, bucket, ...), only what is passed in."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
 def isolated_settings(state_dir: Path, host: str = "127.0.0.1") -> Settings:
-    """Settings whose every port (and the S3 endpoint's) is free now and whose state lives in `state_dir`."""
+    """Settings of a stack of its own: defaults (not the environment), state in `state_dir`, and
+    every port (the S3 endpoint's too) free right now."""
     fields = port_fields()
     s3_port, *ports = free_ports(1 + len(fields), host)
-    return get_settings(
+    return _DefaultsOnly(
         state_dir=state_dir,
         pg_host=host,
         s3_endpoint_url=f"http://{host}:{s3_port}",
