@@ -54,6 +54,26 @@ down: venv ## Stop them
 status: venv ## Show whether they run
 	$(RUN) c360-stack status
 
+# ---- container images (docs/images.md) ---------------------------------------------------------
+IMAGE_TAG    ?= 0.1.0
+# Empty = each Dockerfile's pinned public python base; `images-offline` sets the local one.
+BASE_IMAGE   ?=
+OFFLINE_BASE := customer360/base:bookworm-python3.11
+.PHONY: docker-engine base-image images images-offline image-sizes test-containers
+docker-engine: ## Install (apt docker.io) and start dockerd if no engine answers
+	scripts/start-dockerd.sh
+base-image: ## Make the offline base image (debootstrap bookworm + python3.11, docker import)
+	docker image inspect $(OFFLINE_BASE) >/dev/null 2>&1 || scripts/make-base-image.sh $(OFFLINE_BASE)
+images: ## Build customer360/{pipeline,dbt,airflow}:$(IMAGE_TAG) (BASE_IMAGE=... for a local base)
+	IMAGE_TAG=$(IMAGE_TAG) BASE_IMAGE=$(BASE_IMAGE) scripts/build-images.sh
+images-offline: base-image ## Build the images FROM the offline base (no registry needed)
+	$(MAKE) images BASE_IMAGE=$(OFFLINE_BASE)
+image-sizes: ## Print the image sizes and write them into docs/images.md
+	IMAGE_TAG=$(IMAGE_TAG) BASE_IMAGE=$(OFFLINE_BASE) scripts/image-sizes.sh --update
+test-containers: venv ## Container smoke tests: each step's argv in its image (needs built images)
+	@docker info >/dev/null 2>&1 || { echo "no Docker engine: run 'make docker-engine'"; exit 1; }
+	$(RUN) pytest -m container tests/containers
+
 # ---- quality -----------------------------------------------------------------------------------
 .PHONY: lint fmt
 lint: venv ## ruff check + format check
