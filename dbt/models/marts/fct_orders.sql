@@ -8,6 +8,10 @@
     )
 }}
 
+-- Read only on incremental runs (customer arrivals, facts turned invalid); declared for the DAG:
+-- depends_on: {{ ref('stg_user_db__users') }}
+-- depends_on: {{ ref('stg_ecommerce__orders') }}
+
 with
 
 orders as (
