@@ -79,11 +79,13 @@ def source_table_ddl(source: Source) -> sql.Composed:
 def _v1_initial(cur: PgCursor) -> None:
     for source in SOURCES.values():
         cur.execute(source_table_ddl(source))
-        # Replacing or checking one object's rows must not scan the whole table.
+        # Replacing or reconciling one object's rows must not scan the whole table. An object's
+        # rows are appended together, so a BRIN index prunes well; a btree on the key measured
+        # about twice the COPY time of the table alone (every row inserts an index entry).
         cur.execute(
-            sql.SQL("create index if not exists {} on {} (_source_key)").format(
-                sql.Identifier(f"{source.name}__source_key_idx"), _table(source.name)
-            )
+            sql.SQL(
+                "create index if not exists {} on {} using brin (_source_key) with (autosummarize = on)"
+            ).format(sql.Identifier(f"{source.name}__source_key_idx"), _table(source.name))
         )
     cur.execute(
         sql.SQL(

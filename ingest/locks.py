@@ -17,6 +17,10 @@ LOCK_NAMESPACE = 0xC360
 DDL_LOCK_OBJECT = 0
 
 
-def source_lock_object(source: str) -> int:
-    """Stable 31-bit object id for the per-source load lock (same in every process and release)."""
-    return zlib.crc32(f"source:{source}".encode()) & 0x7FFFFFFF or 1
+def object_lock_object(source_key: str) -> int:
+    """Stable 31-bit object id of the lock one lake object is loaded under (same in every process).
+
+    Two keys that share a CRC only serialise each other; they never load twice or deadlock,
+    because a loader holds at most one object lock at a time.
+    """
+    return zlib.crc32(f"object:{source_key}".encode()) & 0x7FFFFFFF or 1

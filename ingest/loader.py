@@ -1,0 +1,244 @@
+"""Load one lake object into `staging.<source>`: one transaction, all or nothing.
+
+Inside a single transaction, under an advisory lock on the object key:
+
+1. skip if `_loads` already holds this key with this ETag (idempotent, re-checked under the lock
+   so two loaders on one source never both load it);
+2. delete the object's earlier rows and rejects (a changed object replaces exactly its own rows);
+3. **pass 1**: stream S3 -> :class:`ingest.csvstream.CsvStream` -> ``COPY staging.<source> ...
+   (FORMAT csv, ON_ERROR ignore)``. Structural rejects (field count, bad UTF-8, required empty)
+   are spooled aside; PostgreSQL parses every typed value once and *skips* rows whose numbers or
+   timestamps do not parse;
+4. **pass 2**, only when COPY skipped rows: stream the object again (same ETag) into a temporary
+   text table and anti-join it with what was loaded; the missing records are the type rejects,
+   and ``pg_input_error_info`` names the column and the problem;
+5. check loaded + rejected = data rows, write the `_loads` row, commit.
+
+A kill or a lost connection at any point before the commit leaves staging exactly as it was,
+because PostgreSQL rolls back a transaction whose session ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg2 import sql
+from psycopg2.extensions import connection as PgConnection
+from psycopg2.extensions import cursor as PgCursor
+
+from customer360.contract import LOADS_TABLE, REJECTED_ROWS_TABLE, STAGING_SCHEMA, Source
+from ingest.copyio import TextBlockReader
+from ingest.csvstream import CsvStream, RejectedRecord
+from ingest.errors import LoadConsistencyError
+from ingest.lake import LakeObject
+from ingest.locks import LOCK_NAMESPACE, object_lock_object
+
+log = logging.getLogger(__name__)
+
+# Rejects stay in memory up to this size, then spill to a temp file (a broken object can reject
+# millions of rows; memory must not grow with that either).
+REJECT_SPOOL_BYTES = 8 << 20
+RAW_LINE_PREVIEW = 200  # characters of a bad value quoted in a type-reject reason
+
+ChunkOpener = Callable[[LakeObject], Iterator[bytes]]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Outcome of one object: loaded, or skipped because this ETag is already in `_loads`."""
+
+    key: str
+    status: str  # "loaded" | "skipped"
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    seconds: float = 0.0
+
+
+def _table(name: str) -> sql.Identifier:
+    return sql.Identifier(STAGING_SCHEMA, name)
+
+
+def _csv_quote(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+class _RejectSpool:
+    """Rejected records buffered as COPY-ready CSV for `staging._rejected_rows`."""
+
+    def __init__(self, source_key: str, source: str) -> None:
+        self.file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed in close()
+            max_size=REJECT_SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
+        )
+        self.writer = csv.writer(self.file, lineterminator="\n")
+        self.source_key = source_key
+        self.source = source
+        self.count = 0
+
+    def add(self, record: RejectedRecord) -> None:
+        self.writer.writerow(
+            [self.source_key, self.source, record.line_number, record.raw_line, record.reason]
+        )
+        self.count += 1
+
+    def copy_into(self, cur: PgCursor) -> None:
+        if not self.count:
+            return
+        self.file.seek(0)
+        cur.copy_expert(
+            sql.SQL(
+                "copy {} (source_key, source, line_number, raw_line, reason) from stdin (format csv)"
+            ).format(_table(REJECTED_ROWS_TABLE)),
+            self.file,
+            size=1 << 20,
+        )
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _already_loaded(cur: PgCursor, obj: LakeObject) -> bool:
+    cur.execute(sql.SQL("select etag from {} where source_key = %s").format(_table(LOADS_TABLE)), (obj.key,))
+    row = cur.fetchone()
+    return row is not None and row[0] == obj.etag
+
+
+def _forget_earlier_load(cur: PgCursor, source: Source, key: str) -> None:
+    cur.execute(sql.SQL("delete from {} where _source_key = %s").format(_table(source.name)), (key,))
+    cur.execute(sql.SQL("delete from {} where source_key = %s").format(_table(REJECTED_ROWS_TABLE)), (key,))
+
+
+def _copy_typed(cur: PgCursor, source: Source, stream: CsvStream) -> int:
+    """Pass 1: COPY straight into the typed staging table; returns the rows PostgreSQL kept."""
+    columns = [sql.Identifier(c.name) for c in source.columns]
+    columns += [sql.Identifier("_line_number"), sql.Identifier("_source_key")]
+    statement = sql.SQL("copy {} ({}) from stdin (format csv, on_error ignore)").format(
+        _table(source.name), sql.SQL(", ").join(columns)
+    )
+    cur.copy_expert(statement, TextBlockReader(stream.copy_blocks()), size=1 << 20)
+    return cur.rowcount
+
+
+def _csv_field_sql(column: sql.Identifier) -> sql.Composable:
+    """SQL that re-serialises one text field as RFC 4180 CSV (minimal quoting, NULL as empty)."""
+    return sql.SQL(
+        """case when {c} is null then '' when {c} ~ '[",\\r\\n]' """
+        """then '"' || replace({c}, '"', '""') || '"' else {c} end"""
+    ).format(c=column)
+
+
+def _route_type_rejects(cur: PgCursor, source: Source, key: str, stream: CsvStream) -> int:
+    """Pass 2: find the records COPY skipped and write them to `_rejected_rows` with a reason."""
+    text_columns = sql.SQL(", ").join(
+        sql.SQL("{} text").format(sql.Identifier(c.name)) for c in source.columns
+    )
+    cur.execute(
+        sql.SQL("create temp table c360_retype ({}, _line_number bigint) on commit drop").format(text_columns)
+    )
+    names = [sql.Identifier(c.name) for c in source.columns]
+    cur.copy_expert(
+        sql.SQL("copy c360_retype ({}, _line_number) from stdin (format csv)").format(
+            sql.SQL(", ").join(names)
+        ),
+        TextBlockReader(stream.copy_blocks()),
+        size=1 << 20,
+    )
+    checks = [
+        sql.SQL(
+            "when not pg_input_is_valid(t.{c}, {ty})"
+            " then {label} || (pg_input_error_info(t.{c}, {ty})).message"
+        ).format(c=sql.Identifier(c.name), ty=sql.Literal(c.pg_type), label=sql.Literal(f"{c.name}: "))
+        for c in source.columns
+        if c.pg_type != "text"
+    ]
+    reason = sql.SQL("coalesce(case {} end, 'rejected by COPY')").format(sql.SQL(" ").join(checks))
+    raw = sql.SQL("concat_ws(',', {})").format(
+        sql.SQL(", ").join(_csv_field_sql(sql.SQL("t.{}").format(n)) for n in names)
+    )
+    cur.execute(
+        sql.SQL(
+            """
+            insert into {rejected} (source_key, source, line_number, raw_line, reason)
+            select %(key)s, %(source)s, t._line_number, {raw}, {reason}
+            from c360_retype t
+            where not exists (
+                select 1 from {target} s where s._source_key = %(key)s and s._line_number = t._line_number
+            )
+            """
+        ).format(rejected=_table(REJECTED_ROWS_TABLE), raw=raw, reason=reason, target=_table(source.name)),
+        {"key": key, "source": source.name},
+    )
+    return cur.rowcount
+
+
+def load_object(conn: PgConnection, open_chunks: ChunkOpener, source: Source, obj: LakeObject) -> LoadResult:
+    """Load `obj` into `staging.<source>` atomically (see the module docstring for the steps).
+
+    `open_chunks(obj)` returns a fresh iterator over the object's bytes; it is called once, or
+    twice when type errors need routing. Raises on any failure after rolling back.
+    """
+    started = time.monotonic()
+    conn.autocommit = False
+    spool = _RejectSpool(obj.key, source.name)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, object_lock_object(obj.key)))
+            if _already_loaded(cur, obj):
+                conn.rollback()
+                return LoadResult(obj.key, "skipped")
+            _forget_earlier_load(cur, source, obj.key)
+            trailer = "," + _csv_quote(obj.key)
+            first = CsvStream(open_chunks(obj), source, obj.key, spool.add, trailer=trailer)
+            loaded = _copy_typed(cur, source, first)
+            spool.copy_into(cur)
+            type_rejected = 0
+            if loaded < first.emitted:
+                second = CsvStream(open_chunks(obj), source, obj.key, lambda _record: None)
+                type_rejected = _route_type_rejects(cur, source, obj.key, second)
+                if second.data_rows != first.data_rows:
+                    raise LoadConsistencyError(
+                        f"{obj.key}: the two reads differ ({first.data_rows} vs {second.data_rows} data rows)"
+                    )
+            rejected = spool.count + type_rejected
+            if loaded + rejected != first.data_rows:
+                raise LoadConsistencyError(
+                    f"{obj.key}: loaded {loaded} + rejected {rejected} != {first.data_rows} data rows"
+                )
+            seconds = time.monotonic() - started
+            cur.execute(
+                sql.SQL(
+                    """
+                    insert into {} (source_key, source, etag, size_bytes, rows_loaded, rows_rejected,
+                                    loaded_at, seconds)
+                    values (%s, %s, %s, %s, %s, %s, now(), %s)
+                    on conflict (source_key) do update set
+                        source = excluded.source, etag = excluded.etag, size_bytes = excluded.size_bytes,
+                        rows_loaded = excluded.rows_loaded, rows_rejected = excluded.rows_rejected,
+                        loaded_at = excluded.loaded_at, seconds = excluded.seconds
+                    """
+                ).format(_table(LOADS_TABLE)),
+                (obj.key, source.name, obj.etag, obj.size, loaded, rejected, seconds),
+            )
+        conn.commit()
+        return LoadResult(obj.key, "loaded", loaded, rejected, seconds)
+    except BaseException:
+        if not conn.closed:
+            try:
+                conn.rollback()
+            except Exception:  # the connection may be gone; the server rolls back on its own
+                log.debug("rollback failed after an error", exc_info=True)
+        raise
+    finally:
+        spool.close()
+
+
+def open_from_s3(s3: Any, bucket: str) -> ChunkOpener:
+    """A ChunkOpener that streams from the lake (kept here so tests can pass their own)."""
+    from ingest.lake import stream_object
+
+    return lambda obj: stream_object(s3, bucket, obj)
