@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 
 import pytest
 from botocore.client import BaseClient
@@ -28,6 +29,7 @@ pytestmark = [pytest.mark.container, pytest.mark.integration]
 
 SMOKE_DATASET = DatasetConfig(users=300)
 EXPECTED_DAGS = {"customer360_elt", "customer360_new_day"}
+AIRFLOW_SMOKE_DB = "airflow_container_smoke"
 # Connection fields the dbt image was parsed with (images/dbt/Dockerfile PARSE_* defaults).
 BAKED_PARSE_ENV = {
     "C360_PG_HOST": "customer360-warehouse",
@@ -142,21 +144,58 @@ def test_dbt_image_reuses_its_baked_parse(images: ImageRefs, pod_runner: PodLike
     assert "Unable to do partial parsing" not in result.stdout, result.stdout
 
 
-def test_airflow_image_imports_the_dags(images: ImageRefs, pod_runner: PodLikeRunner) -> None:
-    """The DAG processor's view: every baked DAG file imports, with no error, as user 50000."""
-    script = (
-        "import json; from airflow.models.dagbag import DagBag; "
-        "bag = DagBag(include_examples=False); "
-        "print(json.dumps({'dags': sorted(bag.dag_ids), 'errors': bag.import_errors}))"
+@pytest.fixture(scope="module")
+def airflow_metadata_url(clean_stack_module: Settings, pg_conn: Connection) -> Iterator[str]:
+    """A fresh database on the session's PostgreSQL for Airflow's metadata; dropped afterwards."""
+    database = sql.Identifier(AIRFLOW_SMOKE_DB)
+    with pg_conn.cursor() as cur:
+        cur.execute(sql.SQL("drop database if exists {}").format(database))
+        cur.execute(sql.SQL("create database {}").format(database))
+    dsn = clean_stack_module.warehouse_dsn(AIRFLOW_SMOKE_DB)
+    yield dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
+    with pg_conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(AIRFLOW_SMOKE_DB))
+        )
+
+
+def run_airflow(runner: PodLikeRunner, image: str, args: list[str], db_url: str, label: str):
+    """An Airflow subcommand through the image's entrypoint, as the chart's pods run it: image USER,
+    read-only root, emptyDirs on /tmp and the logs folder."""
+    return runner.run(
+        image,
+        args,
+        {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url},
+        user=None,
+        tmpfs=("/tmp", "/opt/airflow/logs"),
+        label=label,
     )
-    result = pod_runner.run(
+
+
+def test_airflow_image_migrates_and_imports_the_dags(
+    images: ImageRefs, pod_runner: PodLikeRunner, airflow_metadata_url: str
+) -> None:
+    """The migration Job's `db migrate`, then the DAG processor's view: every DAG imports cleanly."""
+    migrate = run_airflow(
+        pod_runner, images.airflow, ["db", "migrate"], airflow_metadata_url, "airflow-migrate"
+    )
+    assert migrate.returncode == 0, describe(migrate)
+    errors = run_airflow(
+        pod_runner,
         images.airflow,
-        ["python", "-c", script],
-        {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "sqlite:////tmp/airflow.db"},
-        user="50000:0",
-        label="airflow-dags",
+        ["dags", "list-import-errors", "--local", "--output", "json"],
+        airflow_metadata_url,
+        "airflow-import-errors",
     )
-    assert result.returncode == 0, describe(result)
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["errors"] == {}
-    assert set(report["dags"]) >= EXPECTED_DAGS
+    assert errors.returncode == 0, describe(errors)
+    assert json.loads(errors.stdout.strip().splitlines()[-1]) == []
+    listing = run_airflow(
+        pod_runner,
+        images.airflow,
+        ["dags", "list", "--local", "--output", "json"],
+        airflow_metadata_url,
+        "airflow-dags",
+    )
+    assert listing.returncode == 0, describe(listing)
+    dag_ids = {dag["dag_id"] for dag in json.loads(listing.stdout.strip().splitlines()[-1])}
+    assert dag_ids >= EXPECTED_DAGS
