@@ -137,7 +137,9 @@ def _validate(obj_json: str) -> None:
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as error:
         name = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
-        raise AssertionError(f"{name} is not a valid Kubernetes {KUBERNETES_VERSION} object: {error}") from error
+        raise AssertionError(
+            f"{name} is not a valid Kubernetes {KUBERNETES_VERSION} object: {error}"
+        ) from error
 
 
 def render_notes(values: dict[str, Any] | None, tmp_path: Path) -> str:
