@@ -16,7 +16,7 @@ from collections.abc import Callable
 from customer360.contract import SOURCES, TICKET_PRIORITIES
 from datagen.batches import BatchWriter, GroupStats
 from datagen.config import UNPARSEABLE_VARIANTS, GeneratorConfig, kinds_for
-from datagen.lifecycle import CSAT_SCORES, Event, order_events, state_at
+from datagen.lifecycle import CSAT_SCORES, order_events, state_at
 from datagen.orders import amount_text, draw_cents, order_row
 from datagen.pools import CURRENCIES
 from datagen.rng import Stream, rng_for
@@ -174,9 +174,8 @@ class DirtInjector:
             if kind == "negative_amount":
                 cents = -cents
             elif kind == "unknown_status":
-                state = Event(
-                    state.at, UNKNOWN_ORDER_STATUSES[int(rng.random() * len(UNKNOWN_ORDER_STATUSES))]
-                )
+                unknown = UNKNOWN_ORDER_STATUSES[int(rng.random() * len(UNKNOWN_ORDER_STATUSES))]
+                state = (state[0], unknown)
             return order_row(record_id, user_id, created, cents, currency, state)
         priority, channel, life = draw_ticket(rng, created)
         if kind == "resolved_before_created":

@@ -39,8 +39,8 @@ def order_row(order_id: int, user_id: int, placed: int, cents: int, currency: st
         iso(placed),
         amount_text(cents),
         currency,
-        state.status,
-        iso(state.at),
+        state[1],
+        iso(state[0]),
     ]
 
 

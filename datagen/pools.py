@@ -69,8 +69,26 @@ def ascii_slug(text: str) -> str:
     return "".join(ch for ch in folded.lower() if ch.isalnum()) or "user"
 
 
-def _locale_pool(seed: int, index: int, locale: str) -> LocalePool:
+def _stable_faker(locale: str) -> Faker:
+    """A Faker whose element lists have a fixed order.
+
+    Some providers build lists from sets (faker 40's it_IT `cities` is `list({...})`), so their
+    order, and every draw from them, changes with PYTHONHASHSEED from one process to the next.
+    Sorting every list of strings the providers hold makes a seeded draw reproducible.
+    """
     fake = Faker(locale)
+    for provider in fake.get_providers():
+        for name in dir(provider):
+            if name.startswith("_"):
+                continue
+            value = getattr(provider, name, None)
+            if isinstance(value, list | tuple) and value and all(isinstance(item, str) for item in value):
+                setattr(provider, name, sorted(value))
+    return fake
+
+
+def _locale_pool(seed: int, index: int, locale: str) -> LocalePool:
+    fake = _stable_faker(locale)
     fake.seed_instance(mix(seed, Stream.POOLS, index))
     first = tuple(fake.first_name() for _ in range(FIRST_NAMES))
     last = tuple(fake.last_name() for _ in range(LAST_NAMES))

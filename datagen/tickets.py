@@ -21,17 +21,17 @@ def ticket_row(
     ticket_id: int, user_id: int, priority: str, channel: str, life: TicketLife, cutoff: int
 ) -> list[str]:
     state = state_at(life.events, cutoff)
-    resolved = state.status in RESOLVED_STATUSES
+    resolved = state[1] in RESOLVED_STATUSES
     return [
         str(ticket_id),
         str(user_id),
-        iso(life.events[0].at),
+        iso(life.events[0][0]),
         iso(life.resolved_at) if resolved and life.resolved_at is not None else "",
-        state.status,
+        state[1],
         priority,
         channel,
         str(life.csat) if resolved and life.csat is not None else "",
-        iso(state.at),
+        iso(state[0]),
     ]
 
 

@@ -7,7 +7,6 @@ them from integers, caching the date part (a run touches only a few thousand dis
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 DAY = 86_400
 HOUR = 3_600
@@ -20,14 +19,22 @@ def day_start(date: dt.date) -> int:
     return (date - _EPOCH).days * DAY
 
 
-@lru_cache(maxsize=8192)
-def _date_text(epoch_day: int) -> str:
-    return (_EPOCH + dt.timedelta(days=epoch_day)).isoformat()
+_DATE_PREFIXES: dict[int, str] = {}  # a run touches a few thousand days at most
+
+
+def _date_prefix(epoch_day: int) -> str:
+    prefix = (_EPOCH + dt.timedelta(days=epoch_day)).isoformat() + "T"
+    _DATE_PREFIXES[epoch_day] = prefix
+    return prefix
+
+
+# "HH:MM:SSZ" for every second of a day (86,400 short strings, ~6 MB): formatting a timestamp is
+# then one divmod and two lookups, the generator's hottest path.
+_TIME_OF_DAY = tuple(f"{s // HOUR:02d}:{s % HOUR // MINUTE:02d}:{s % MINUTE:02d}Z" for s in range(DAY))
 
 
 def iso(ts: int) -> str:
     """`2026-11-01T08:15:02Z` for epoch second `ts`."""
     epoch_day, second = divmod(ts, DAY)
-    hour, rest = divmod(second, HOUR)
-    minute, sec = divmod(rest, MINUTE)
-    return f"{_date_text(epoch_day)}T{hour:02d}:{minute:02d}:{sec:02d}Z"
+    prefix = _DATE_PREFIXES.get(epoch_day) or _date_prefix(epoch_day)
+    return prefix + _TIME_OF_DAY[second]
