@@ -1,0 +1,132 @@
+"""kind-config.yaml and the Tiltfile: right shape, and wired to the chart as it renders today."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from tiltfile_eval import StarlarkSubsetError, check_starlark_subset, evaluate_tiltfile
+
+from customer360.settings import PROJECT_ROOT
+
+KIND_CONFIG = yaml.safe_load((PROJECT_ROOT / "kind-config.yaml").read_text())
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
+
+
+class TestKindConfig:
+    def test_is_a_named_v1alpha4_cluster(self):
+        assert KIND_CONFIG["kind"] == "Cluster"
+        assert KIND_CONFIG["apiVersion"] == "kind.x-k8s.io/v1alpha4"
+        assert KIND_CONFIG["name"] == "customer360"
+
+    def test_api_server_and_port_mappings_stay_on_loopback(self):
+        assert KIND_CONFIG["networking"]["apiServerAddress"] == "127.0.0.1"
+        mappings = KIND_CONFIG["nodes"][0]["extraPortMappings"]
+        assert {m["listenAddress"] for m in mappings} == {"127.0.0.1"}
+
+    def test_node_image_is_pinned_by_digest(self):
+        image = KIND_CONFIG["nodes"][0]["image"]
+        assert re.fullmatch(r"kindest/node:v1\.\d+\.\d+@sha256:[0-9a-f]{64}", image)
+
+
+class TestStarlarkCheck:
+    """The checker itself refuses what Tilt would refuse (so a pass means something)."""
+
+    @pytest.mark.parametrize(
+        "snippet",
+        [
+            "import os",
+            "x = f'{1}'",
+            "class A:\n    pass",
+            "while True:\n    pass",
+            "x = 1 < 2 < 3",
+            "x = a is None",
+        ],
+    )
+    def test_refuses_python_only_constructs(self, snippet):
+        with pytest.raises(StarlarkSubsetError):
+            check_starlark_subset(snippet)
+
+
+@pytest.fixture(scope="module")
+def tilt():
+    return evaluate_tiltfile(env={"C360_BASE_IMAGE": "customer360/base:bookworm-python3.11"})
+
+
+class TestTiltfile:
+    def test_only_the_kind_cluster_of_kind_config_is_allowed(self, tilt):
+        assert tilt.allowed_contexts == [f"kind-{KIND_CONFIG['name']}"]
+
+    @pytest.mark.parametrize("name", ["airflow", "pipeline", "dbt"])
+    def test_builds_each_image_from_its_folder_with_the_base_image_argument(self, tilt, name):
+        build = tilt.docker_builds[f"customer360/{name}"]
+        assert build["context"] == "."
+        assert build["dockerfile"] == f"images/{name}/Dockerfile"
+        assert build["build_args"] == {"BASE_IMAGE": "customer360/base:bookworm-python3.11"}
+
+    def test_no_base_image_argument_unless_one_is_given(self):
+        builds = evaluate_tiltfile(env={}).docker_builds
+        assert all(build["build_args"] == {} for build in builds.values())
+
+    def test_task_images_are_injected_where_airflow_names_them(self, tilt):
+        env_values = {
+            entry.get("value", "")
+            for obj in tilt.k8s_objects
+            if obj["kind"] in WORKLOAD_KINDS
+            for container in obj["spec"]["template"]["spec"]["containers"]
+            for entry in container.get("env", [])
+        }
+        for ref in ("customer360/pipeline", "customer360/dbt"):
+            assert tilt.docker_builds[ref]["match_in_env_vars"] is True
+            assert any(value.startswith(ref + ":") for value in env_values), ref
+
+    def test_dag_files_are_live_updated_into_the_chart_dags_folder(self, tilt):
+        steps = tilt.docker_builds["customer360/airflow"]["live_update"]
+        assert ("sync", "dags/", "/opt/airflow/dags/") in steps
+        chart_values = yaml.safe_load((PROJECT_ROOT / "charts/customer360/values.yaml").read_text())
+        assert chart_values["airflow"]["dagsFolder"] == "/opt/airflow/dags"
+        assert steps[0][0] == "fall_back_on"  # fall_back_on must precede sync in Tilt
+
+    def test_renders_the_chart_with_kind_values_and_cluster_lookups(self, tilt):
+        helm = next(c["command"] for c in tilt.local_commands if isinstance(c["command"], list))
+        assert "charts/customer360/values-kind.yaml" in helm
+        assert "--dry-run=server" in helm
+        assert "charts/customer360" in tilt.watched
+
+    def test_secrets_kept_on_uninstall_are_applied_outside_tilt(self, tilt):
+        managed = {(o["kind"], o["metadata"]["name"]) for o in tilt.k8s_objects}
+        assert ("Secret", "customer360-warehouse") not in managed
+        assert ("Secret", "customer360-lake") not in managed
+        applied = next(c for c in tilt.local_commands if c.get("stdin"))
+        names = {o["metadata"]["name"] for o in yaml.safe_load_all(applied["stdin"])}
+        assert names == {"customer360-warehouse", "customer360-lake"}
+        assert ("Secret", "customer360-airflow") in managed
+
+    def test_every_workload_is_a_labelled_resource(self, tilt):
+        workloads = {o["metadata"]["name"] for o in tilt.k8s_objects if o["kind"] in WORKLOAD_KINDS}
+        covered = {r["workload"] for r in tilt.k8s_resources if r["workload"]}
+        assert covered == workloads
+        assert all(r["labels"] for r in tilt.k8s_resources)
+        assert all(r["labels"] for r in tilt.local_resources.values())
+
+    def test_every_ui_is_port_forwarded(self, tilt):
+        forwards = {
+            f["name"]: (f["local"], f["container"])
+            for r in tilt.k8s_resources
+            for f in r.get("port_forwards", [])
+        }
+        assert forwards == {
+            "Airflow UI": (8080, 8080),
+            "MinIO console": (9001, 9001),
+            "dbt docs": (8082, 8080),
+        }
+
+    @pytest.mark.parametrize(
+        ("button", "dag"), [("trigger-elt", "customer360_elt"), ("generate-day", "customer360_new_day")]
+    )
+    def test_manual_buttons_trigger_the_dags(self, tilt, button, dag):
+        resource = tilt.local_resources[button]
+        assert resource["trigger_mode"] == "manual"
+        assert resource["auto_init"] is False
+        assert f"airflow dags trigger {dag}" in resource["cmd"]
