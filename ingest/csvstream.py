@@ -146,10 +146,11 @@ class CsvStream:
         self.header_seen = False
 
     # --- header ----------------------------------------------------------------------------------
-    def _read_header(self) -> str:
-        """Check the header line; return what is left of the first block after it."""
+    def _read_header(self) -> tuple[str, bool]:
+        """Check the header line; return what is left of the first block after it (and whether
+        that block was valid UTF-8)."""
         try:
-            text, _valid = next(self._blocks)
+            text, valid = next(self._blocks)
         except StopIteration:
             raise HeaderMismatchError(f"{self.object_key}: the object is empty (no header row)") from None
         if text.startswith("\ufeff"):
@@ -165,7 +166,7 @@ class CsvStream:
         expected = list(self.source.header)
         if header != expected:  # a header with bad bytes cannot equal the (ASCII) contract names
             raise HeaderMismatchError(self._header_difference(header, expected))
-        return rest
+        return rest, valid
 
     def _header_difference(self, header: list[str], expected: list[str]) -> str:
         missing = [c for c in expected if c not in header]
@@ -185,8 +186,8 @@ class CsvStream:
     # --- records ---------------------------------------------------------------------------------
     def copy_blocks(self) -> Iterator[str]:
         """Yield canonical CSV text: contract fields, first line number, trailer; one record each."""
-        rest = self._read_header()
-        pending: list[tuple[str, bool]] = [(rest, True)] if rest else []
+        rest, valid = self._read_header()
+        pending: list[tuple[str, bool]] = [(rest, valid)] if rest else []
         blocks = chain(pending, self._blocks)
         for text, valid in blocks:
             fast = self._fast_block(text) if valid else None

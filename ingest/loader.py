@@ -33,7 +33,7 @@ from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
 from customer360.contract import LOADS_TABLE, REJECTED_ROWS_TABLE, STAGING_SCHEMA, Source
-from ingest.copyio import TextBlockReader
+from ingest.copyio import copy_from_blocks
 from ingest.csvstream import CsvStream, RejectedRecord
 from ingest.errors import LoadConsistencyError
 from ingest.lake import LakeObject
@@ -92,7 +92,8 @@ class _RejectSpool:
         self.file.seek(0)
         cur.copy_expert(
             sql.SQL(
-                "copy {} (source_key, source, line_number, raw_line, reason) from stdin (format csv)"
+                "copy {} (source_key, source, line_number, raw_line, reason) from stdin"
+                " (format csv, force_not_null (raw_line, reason))"
             ).format(_table(REJECTED_ROWS_TABLE)),
             self.file,
             size=1 << 20,
@@ -120,8 +121,7 @@ def _copy_typed(cur: PgCursor, source: Source, stream: CsvStream) -> int:
     statement = sql.SQL("copy {} ({}) from stdin (format csv, on_error ignore)").format(
         _table(source.name), sql.SQL(", ").join(columns)
     )
-    cur.copy_expert(statement, TextBlockReader(stream.copy_blocks()), size=1 << 20)
-    return cur.rowcount
+    return copy_from_blocks(cur, statement, stream.copy_blocks())
 
 
 def _csv_field_sql(column: sql.Identifier) -> sql.Composable:
@@ -141,12 +141,12 @@ def _route_type_rejects(cur: PgCursor, source: Source, key: str, stream: CsvStre
         sql.SQL("create temp table c360_retype ({}, _line_number bigint) on commit drop").format(text_columns)
     )
     names = [sql.Identifier(c.name) for c in source.columns]
-    cur.copy_expert(
+    copy_from_blocks(
+        cur,
         sql.SQL("copy c360_retype ({}, _line_number) from stdin (format csv)").format(
             sql.SQL(", ").join(names)
         ),
-        TextBlockReader(stream.copy_blocks()),
-        size=1 << 20,
+        stream.copy_blocks(),
     )
     checks = [
         sql.SQL(
