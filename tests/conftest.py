@@ -29,6 +29,7 @@ from customer360.stack.isolated import (
     foreign_env_keys,
     isolated_settings,
     make_state_dir,
+    reap_orphans,
     remove_state_dir,
     stack_env,
 )
@@ -41,6 +42,7 @@ STARTUP_ATTEMPTS = 3  # a port picked free may be taken by a concurrent session 
 @pytest.fixture(scope="session")
 def stack_settings() -> Iterator[Settings]:
     """Start a private embedded stack for the session; stop it and delete its state at the end."""
+    reap_orphans()  # servers left by a session that was killed before its teardown
     state_dir = make_state_dir("c360-pytest-")
     saved_env = dict(os.environ)
     # A developer's own C360_*/DBT_* variables must not leak into the test stack's settings.

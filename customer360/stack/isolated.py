@@ -12,9 +12,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import psutil
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from customer360.settings import Settings
+from customer360.stack import stack
 from customer360.stack.ports import free_ports
 
 
@@ -26,15 +28,43 @@ def port_fields() -> list[str]:
     return [name for name in Settings.model_fields if name.endswith("_port")]
 
 
+OWNER_FILE = ".owner-pid"
+_TEMP_PREFIX = "c360-"
+
+
 def make_state_dir(prefix: str = "c360-stack-") -> Path:
-    """A new state directory outside pytest's basetemp.
+    """A new state directory in the system temp dir, outside pytest's basetemp, owned by this process.
 
     pytest resets its basetemp root to mode 0700 at every session start; that would lock the
     non-root PostgreSQL user of a concurrently running session out of its own data directory.
+    The owner pid lets :func:`reap_orphans` clean up after a process that was killed.
     """
+    if not prefix.startswith(_TEMP_PREFIX):
+        raise ValueError(f"state dir prefix must start with {_TEMP_PREFIX!r}")
     path = Path(tempfile.mkdtemp(prefix=prefix))
     path.chmod(0o755)  # the server's system user must traverse it; credentials.json stays 0600
+    (path / OWNER_FILE).write_text(f"{os.getpid()}\n")
     return path
+
+
+def reap_orphans() -> list[Path]:
+    """Stop the servers of, and delete, temp state dirs whose owning process is gone.
+
+    A test session killed with SIGKILL never runs its teardown; on a shared 2-core machine its
+    detached servers would otherwise run forever. Only dirs made by make_state_dir are touched.
+    """
+    reaped: list[Path] = []
+    for path in Path(tempfile.gettempdir()).glob(f"{_TEMP_PREFIX}*"):
+        try:
+            owner = int((path / OWNER_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if psutil.pid_exists(owner):
+            continue
+        stack.down(_DefaultsOnly(state_dir=path))
+        remove_state_dir(path)
+        reaped.append(path)
+    return reaped
 
 
 def remove_state_dir(path: Path) -> None:

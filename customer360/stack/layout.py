@@ -60,6 +60,10 @@ class StackPaths:
         return self.logs_dir / "s3.log"
 
     @property
+    def weed_log_dir(self) -> Path:
+        return self.logs_dir / "weed"
+
+    @property
     def weed_pid_file(self) -> Path:
         return self.run_dir / "weed.pid"
 

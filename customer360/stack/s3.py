@@ -97,6 +97,7 @@ def weed_argv(settings: Settings) -> list[str]:
     sockets = paths.socket_dir("s3")
     return [
         str(weed_binary()),
+        f"-logdir={paths.weed_log_dir}",  # its glog files, which otherwise land in /tmp
         "mini",
         f"-dir={paths.s3_data}",
         f"-ip={host}",
@@ -205,7 +206,7 @@ def start(settings: Settings) -> bool:
         return False
 
     try:
-        for directory in (paths.s3_data, paths.run_dir, paths.logs_dir, paths.socket_dir("s3")):
+        for directory in (paths.s3_data, paths.run_dir, paths.weed_log_dir, paths.socket_dir("s3")):
             directory.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise StackError(f"S3 server cannot use its directories: {err}") from None

@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,13 @@ from botocore.exceptions import ClientError
 from customer360.settings import Settings
 from customer360.stack import postgres, s3, stack
 from customer360.stack.errors import PortInUseError, StackError
-from customer360.stack.isolated import isolated_settings, make_state_dir, remove_state_dir
+from customer360.stack.isolated import (
+    OWNER_FILE,
+    isolated_settings,
+    make_state_dir,
+    reap_orphans,
+    remove_state_dir,
+)
 from customer360.stack.ports import port_is_free
 
 pytestmark = pytest.mark.integration
@@ -223,3 +230,17 @@ def test_s3_failing_to_start_stops_the_postgres_it_started(spare_state_dir: Path
     status = stack.status(settings)
     assert all(server.pid is None for server in status.servers), status
     assert port_is_free("127.0.0.1", settings.pg_port)
+
+
+def test_servers_of_a_killed_session_are_reaped(spare_state_dir: Path) -> None:
+    settings = isolated_settings(spare_state_dir)
+    stack.up(settings)
+    pids = [pid for pid in _pids(stack.status(settings)).values() if pid is not None]
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (spare_state_dir / OWNER_FILE).write_text(f"{dead.pid}\n")  # as if its session was SIGKILLed
+
+    assert spare_state_dir in reap_orphans()
+
+    assert not spare_state_dir.exists()
+    assert len(pids) == 2 and not any(psutil.pid_exists(pid) for pid in pids)
