@@ -1,0 +1,131 @@
+"""The structural pass on its own (no servers): whatever the block boundaries and whichever path
+(block fast path or record-by-record), the records, their first line numbers and the rejects are
+the same, and every data record is counted exactly once."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from customer360.contract import get_source
+from ingest.csvstream import CsvStream, RejectedRecord, byte_blocks
+from ingest.errors import HeaderMismatchError
+
+ORDERS = get_source("orders")
+HEADER = ",".join(ORDERS.header)
+TS = "2026-11-01T08:15:02Z"
+
+
+def _run(data: bytes, block_bytes: int = 1 << 20, chunk: int = 7) -> tuple[list[list[str]], list, CsvStream]:
+    rejects: list[RejectedRecord] = []
+    chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
+    stream = CsvStream(chunks, ORDERS, "raw/orders/k.csv", rejects.append, block_bytes=block_bytes)
+    emitted = "".join(stream.copy_blocks())
+    rows = list(csv.reader(io.StringIO(emitted, newline="")))
+    return rows, [(r.line_number, r.reason) for r in rejects], stream
+
+
+def _row(i: int, currency: str = "USD") -> str:
+    return f"{i},7,{TS},1.00,{currency},placed,{TS}"
+
+
+MIXED = (
+    (
+        "\r\n".join(
+            [
+                HEADER,
+                _row(1),
+                _row(2, '"multi\r\nline, quoted"'),
+                _row(3) + ",extra",
+                _row(4, '"say ""hi"""'),
+                "",
+                _row(6, "plain"),
+            ]
+        )
+        + "\r\n"
+    ).encode()
+    + b"7,7,x,1.00,U\xe9D,placed,x\r\n"
+    + _row(8).encode()
+)
+
+EXPECTED_ROWS = [
+    [*_row(1).split(","), "2"],
+    ["2", "7", TS, "1.00", "multi\r\nline, quoted", "placed", TS, "3"],
+    ["4", "7", TS, "1.00", 'say "hi"', "placed", TS, "6"],
+    [*_row(6, "plain").split(","), "8"],
+    [*_row(8).split(","), "10"],
+]
+EXPECTED_REJECTS = [
+    (5, "expected 7 fields, found 8"),
+    (7, "expected 7 fields, found 0"),
+    (9, "invalid UTF-8"),
+]
+
+
+@pytest.mark.parametrize("block_bytes", [1, 16, 50, 100, 1 << 20])
+def test_same_records_whatever_the_block_size(block_bytes: int) -> None:
+    rows, rejects, stream = _run(MIXED, block_bytes=block_bytes)
+    assert rows == EXPECTED_ROWS
+    assert [
+        (line, reason[: len(expected)])
+        for (line, reason), (_, expected) in zip(rejects, EXPECTED_REJECTS, strict=True)
+    ] == EXPECTED_REJECTS
+    assert (stream.data_rows, stream.emitted, stream.rejected) == (8, 5, 3)
+
+
+def test_fast_path_output_equals_record_path_output() -> None:
+    clean = (HEADER + "\n" + "\n".join(_row(i) for i in range(1, 200)) + "\n").encode()
+    fast, _, _ = _run(clean)
+    # one quote anywhere sends the block down the record-by-record path
+    slow, _, _ = _run(clean.replace(b"199,7", b'"199",7'))
+    assert fast == slow and len(fast) == 199
+
+
+def test_required_empty_fields_are_found_in_clean_looking_blocks() -> None:
+    data = f"{HEADER}\n{_row(1)}\n2,7,{TS},1.00,,placed,{TS}\n,7,{TS},1.00,USD,placed,{TS}\n".encode()
+    rows, rejects, _ = _run(data)
+    assert [r[-1] for r in rows] == ["2"]
+    assert rejects == [(3, "required field currency is empty"), (4, "required field order_id is empty")]
+
+
+def test_bare_carriage_return_in_unquoted_field_is_rejected_not_split() -> None:
+    bad = _row(1, "U\rSD")
+    rows, rejects, stream = _run(f"{HEADER}\n{bad}\n{_row(2)}\n".encode())
+    assert [r[-1] for r in rows] == ["3"]
+    assert rejects[0][0] == 2 and "malformed CSV" in rejects[0][1]
+    assert stream.data_rows == 2
+
+
+def test_bom_and_missing_final_newline() -> None:
+    rows, rejects, _ = _run(b"\xef\xbb\xbf" + f"{HEADER}\n{_row(1)}".encode())
+    assert rows == [[*_row(1).split(","), "2"]] and rejects == []
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("", "empty"),
+        (
+            "order_id,user_id\n",
+            "missing columns ['order_date', 'amount', 'currency', 'status', 'updated_at']",
+        ),
+        (HEADER + ",note\n", "unexpected columns ['note']"),
+        (
+            HEADER.replace("amount", "Amount") + "\n",
+            "missing columns ['amount']; unexpected columns ['Amount']",
+        ),
+    ],
+)
+def test_header_mismatch_names_object_and_difference(header: str, message: str) -> None:
+    with pytest.raises(HeaderMismatchError, match=r"raw/orders/k\.csv") as refusal:
+        _run(header.encode())
+    assert message in str(refusal.value)
+
+
+def test_byte_blocks_end_on_newlines_and_keep_every_byte() -> None:
+    data = b"a,b\n" * 10 + b"\xc3\xa9" * 5 + b"\nlast"
+    blocks = list(byte_blocks([data[i : i + 3] for i in range(0, len(data), 3)], block_bytes=8))
+    assert all(block.endswith(b"\n") for block in blocks)
+    assert b"".join(blocks) == data + b"\n"
