@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from customer360.settings import PROJECT_ROOT
 from customer360.tasks._common import command_line, load_settings
 from customer360.tasks.base import StepOperatorBase
 from customer360.tasks.config import StepConfig
-from customer360.tasks.constants import LOCAL_KILL_GRACE_SECONDS, TaskRuntime
+from customer360.tasks.constants import LOCAL_KILL_GRACE_SECONDS, ImageKind, TaskRuntime
 from customer360.tasks.exceptions import StepFailedError
 
 
@@ -56,6 +58,30 @@ def terminate_process_group(process: subprocess.Popen[str], grace_seconds: float
         pass
 
 
+def dbt_target_dir(env: Mapping[str, str]) -> Path:
+    """Where the step's dbt writes artifacts: ``DBT_TARGET_PATH`` or ``<DBT_PROJECT_DIR>/target``."""
+    project = Path(env.get("DBT_PROJECT_DIR", "."))
+    target = Path(env.get("DBT_TARGET_PATH", "target"))
+    return target if target.is_absolute() else project / target
+
+
+def keep_dbt_run_results(step_name: str, env: Mapping[str, str], since: float) -> Path | None:
+    """Copy ``run_results.json`` to ``run_results/<step>.json`` next to it, if this step wrote one.
+
+    Every dbt command overwrites ``target/run_results.json``, so after the DAG only the last
+    step's (docs generate) would be left; keeping one copy per step lets ``make demo`` and a
+    developer read the test results of each build after the fact.
+    """
+    target = dbt_target_dir(env)
+    results = target / "run_results.json"
+    if not results.exists() or results.stat().st_mtime < since:
+        return None  # dbt stopped before writing results; an older file belongs to another step
+    kept = target / "run_results" / f"{step_name}.json"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(results, kept)
+    return kept
+
+
 class LocalStepOperator(StepOperatorBase, BaseOperator):
     """Run a step's argv as a local subprocess (``C360_TASK_RUNTIME=local``)."""
 
@@ -80,15 +106,23 @@ class LocalStepOperator(StepOperatorBase, BaseOperator):
         self._process: subprocess.Popen[str] | None = None
 
     def execute(self, context: Any) -> None:
-        run_streaming(
-            self.step.name,
-            self.argv,
-            env=local_step_env(self.extra_env),
-            cwd=self.cwd,
-            log=self.log,
-            on_start=self._remember,
-            kill_grace_seconds=self.kill_grace_seconds,
-        )
+        env = local_step_env(self.extra_env)
+        started = time.time()
+        try:
+            run_streaming(
+                self.step.name,
+                self.argv,
+                env=env,
+                cwd=self.cwd,
+                log=self.log,
+                on_start=self._remember,
+                kill_grace_seconds=self.kill_grace_seconds,
+            )
+        finally:
+            if self.step.image is ImageKind.DBT:
+                kept = keep_dbt_run_results(self.step.name, env, since=started)
+                if kept:
+                    self.log.info("dbt run results of this step kept in %s", kept)
 
     def _remember(self, process: subprocess.Popen[str]) -> None:
         self._process = process
