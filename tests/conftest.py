@@ -24,19 +24,16 @@ from psycopg2.extensions import connection as Connection
 
 from customer360.settings import Settings
 from customer360.stack import stack
-from customer360.stack.errors import PortInUseError
 from customer360.stack.isolated import (
     foreign_env_keys,
-    isolated_settings,
     make_state_dir,
     reap_orphans,
     remove_state_dir,
     stack_env,
+    start_isolated_stack,
 )
 from customer360.stack.postgres import connect
 from customer360.stack.s3 import client
-
-STARTUP_ATTEMPTS = 3  # a port picked free may be taken by a concurrent session before we bind it
 
 
 @pytest.fixture(scope="session")
@@ -50,15 +47,7 @@ def stack_settings() -> Iterator[Settings]:
         del os.environ[key]
     settings: Settings | None = None
     try:
-        for attempt in range(STARTUP_ATTEMPTS):
-            settings = isolated_settings(state_dir)
-            try:
-                stack.up(settings)
-                break
-            except PortInUseError:
-                if attempt == STARTUP_ATTEMPTS - 1:
-                    raise
-        assert settings is not None
+        settings = start_isolated_stack(state_dir)
         os.environ.update(stack_env(settings))
         yield settings
     finally:

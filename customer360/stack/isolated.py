@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from customer360.settings import Settings
 from customer360.stack import stack
+from customer360.stack.errors import PortInUseError
 from customer360.stack.ports import free_ports
 
 
@@ -99,6 +100,20 @@ def isolated_settings(state_dir: Path, host: str = "127.0.0.1") -> Settings:
         s3_endpoint_url=f"http://{host}:{s3_port}",
         **dict(zip(fields, ports, strict=True)),
     )
+
+
+def start_isolated_stack(state_dir: Path, attempts: int = 3) -> Settings:
+    """`stack.up` on fresh free ports; on a port taken meanwhile, pick new ports and try again."""
+    for attempt in range(1, attempts + 1):
+        settings = isolated_settings(state_dir)
+        try:
+            stack.up(settings)
+        except PortInUseError:
+            if attempt == attempts:
+                raise
+        else:
+            return settings
+    raise AssertionError("unreachable")
 
 
 def stack_env(settings: Settings) -> dict[str, str]:

@@ -6,8 +6,11 @@ A server that dies on "address already in use" only says so in its own log; chec
 
 from __future__ import annotations
 
+import random
+import re
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -63,6 +66,29 @@ def port_holder(port: int) -> str | None:
     return None
 
 
+_BIND_FAILURE = re.compile(
+    r"could not bind .*?address already in use"  # PostgreSQL (no port in the message)
+    r"|port (?P<port>\d+) for .*? is not available"  # weed mini's own pre-check
+    r"|listen tcp [^\s]*?:(?P<port2>\d+).*?address already in use",  # Go's net.Listen
+    re.IGNORECASE,
+)
+
+
+def bind_failure(log_text: str, host: str, specs: list[PortSpec]) -> PortInUseError | None:
+    """Turn a server's "address already in use" log line into a PortInUseError.
+
+    Catches what the pre-start check cannot: a port taken between the check and the server's bind.
+    PostgreSQL's message does not name the port, so a single-port server's spec is used then.
+    """
+    for match in _BIND_FAILURE.finditer(log_text):
+        named = match.group("port") or match.group("port2")
+        port = int(named) if named else None
+        for spec in specs:
+            if port == spec.port or (port is None and len(specs) == 1):
+                return PortInUseError(spec.port, host, spec.env_var, port_holder(spec.port))
+    return None
+
+
 def ensure_distinct(specs: list[PortSpec]) -> None:
     """Two settings naming the same port would make one server fail to bind: refuse that early."""
     seen: dict[int, str] = {}
@@ -81,19 +107,30 @@ def ensure_ports_free(host: str, specs: list[PortSpec]) -> None:
             raise PortInUseError(spec.port, host, spec.env_var, port_holder(spec.port))
 
 
-def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """`count` distinct ports that are free right now (the OS picks them).
+# Ports handed out to outgoing connections; a port picked here could be taken as a client's local
+# port (on a busy machine, within milliseconds) before our server binds it. Test stacks pick below.
+_EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST_PICK = 10000
 
-    All sockets stay bound until every port is chosen, so the ports are distinct; another process
-    could still take one before our server binds it, which `up` then reports as PortInUseError.
-    """
-    sockets: list[socket.socket] = []
+
+def _ephemeral_start() -> int:
     try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.bind((host, 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+        return int(_EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux default
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """`count` distinct ports, free right now, from below the ephemeral range.
+
+    Chosen at random (so concurrent sessions rarely pick the same) and checked with a bind. Another
+    process may still take one before our server binds it; `up` then raises PortInUseError and
+    the caller can pick again (see isolated.start_isolated_stack).
+    """
+    low, high = _LOWEST_PICK, _ephemeral_start() - 1
+    chosen: list[int] = []
+    while len(chosen) < count:
+        port = random.randint(low, high)
+        if port not in chosen and port_is_free(host, port):
+            chosen.append(port)
+    return chosen

@@ -30,7 +30,7 @@ from customer360.contract import PRODUCTION_SCHEMA, STAGING_SCHEMA
 from customer360.settings import Settings
 from customer360.stack.errors import StackError
 from customer360.stack.layout import StackPaths
-from customer360.stack.ports import PortSpec
+from customer360.stack.ports import PortSpec, bind_failure
 
 with warnings.catch_warnings():
     # Importing the package builds its PostgresServer class, whose platformdirs lookup warns when
@@ -303,6 +303,21 @@ def start(settings: Settings) -> bool:
     _give_to(paths.pg_log, user, 0o640)
 
     # pg_ctl forks the postmaster into its own session (setsid), so it outlives this process.
+    log_start = paths.pg_log.stat().st_size
+    try:
+        _start_postmaster(settings, paths, socket_dir, user)
+    except StackError:
+        taken = bind_failure(
+            paths.pg_log.read_text(errors="replace")[log_start:], settings.pg_host, port_specs(settings)
+        )
+        if taken is not None:
+            raise taken from None
+        raise
+    ensure_warehouse(settings)
+    return True
+
+
+def _start_postmaster(settings: Settings, paths: StackPaths, socket_dir: Path, user: str | None) -> None:
     _run(
         [
             _pg_bin("pg_ctl"),
@@ -322,8 +337,6 @@ def start(settings: Settings) -> bool:
         what=f"starting PostgreSQL on {settings.pg_host}:{settings.pg_port}",
         log=paths.pg_log,
     )
-    ensure_warehouse(settings)
-    return True
 
 
 def stop(settings: Settings) -> bool:

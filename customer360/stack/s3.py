@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from customer360.settings import Settings
 from customer360.stack.errors import StackError
 from customer360.stack.layout import StackPaths
-from customer360.stack.ports import PortSpec
+from customer360.stack.ports import PortSpec, bind_failure
 
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
@@ -163,7 +163,10 @@ def s3_state(settings: Settings) -> S3State:
     pid = _live_pid(settings)
     if pid is None:
         return S3State(None, False, False, "not running")
-    running_argv = psutil.Process(pid).cmdline()[1:]
+    try:
+        running_argv = psutil.Process(pid).cmdline()[1:]
+    except psutil.Error:  # exited since we looked
+        return S3State(None, False, False, "not running")
     if running_argv != weed_argv(settings)[1:]:
         return S3State(pid, False, False, "runs with other settings (ports or bucket changed)")
     return S3State(pid, *_probe(settings))
@@ -213,6 +216,7 @@ def start(settings: Settings) -> bool:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "S3_"))}
     env["AWS_ACCESS_KEY_ID"] = settings.access_key_id
     env["AWS_SECRET_ACCESS_KEY"] = settings.secret_access_key
+    log_start = paths.s3_log.stat().st_size if paths.s3_log.exists() else 0
     with open(paths.s3_log, "ab") as log, open(os.devnull, "rb") as devnull:
         # Own session: the server survives the CLI and a Ctrl-C in its terminal.
         process = subprocess.Popen(
@@ -232,6 +236,10 @@ def start(settings: Settings) -> bool:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             paths.weed_pid_file.unlink(missing_ok=True)
+            log_text = paths.s3_log.read_text(errors="replace") if paths.s3_log.exists() else ""
+            taken = bind_failure(log_text[log_start:], s3_host_port(settings)[0], port_specs(settings))
+            if taken is not None:
+                raise taken
             raise StackError(
                 f"S3 server exited with code {process.returncode} at startup{_tail(paths.s3_log)}"
             )

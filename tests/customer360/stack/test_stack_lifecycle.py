@@ -215,6 +215,24 @@ def test_taken_weed_port_fails_before_anything_starts(spare_state_dir: Path) -> 
     assert port_is_free("127.0.0.1", settings.pg_port)
 
 
+@pytest.mark.parametrize("server", ["postgres", "s3"])
+def test_port_taken_after_the_check_still_gives_the_clear_error(spare_state_dir: Path, server: str) -> None:
+    """The race the pre-start check cannot see: the server's own bind fails."""
+    settings = isolated_settings(spare_state_dir)
+    settings.ensure_generated_secrets()
+    port, env_var, start = {
+        "postgres": (settings.pg_port, "C360_PG_PORT", postgres.start),
+        "s3": (settings.weed_master_port, "C360_WEED_MASTER_PORT", s3.start),
+    }[server]
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(PortInUseError, match=env_var) as raised:
+            start(settings)  # skips stack.up's pre-start check on purpose
+    assert raised.value.port == port
+    assert all(server.pid is None for server in stack.status(settings).servers)
+
+
 def test_two_settings_on_one_port_are_refused(spare_state_dir: Path) -> None:
     settings = isolated_settings(spare_state_dir)
     clash = settings.model_copy(update={"weed_admin_port": settings.pg_port})
