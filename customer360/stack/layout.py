@@ -78,3 +78,11 @@ class StackPaths:
             return preferred
         digest = hashlib.sha256(str(self.state_dir).encode()).hexdigest()[:12]
         return Path(tempfile.gettempdir()) / f"c360-{digest}-{name}"
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The last lines of a server log, formatted to append to an error message ("" if no log)."""
+    if not path.exists():
+        return ""
+    text = path.read_text(errors="replace").splitlines()[-lines:]
+    return f"\n--- last lines of {path} ---\n" + "\n".join(text)

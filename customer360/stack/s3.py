@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from customer360.settings import Settings
 from customer360.stack.errors import StackError
-from customer360.stack.layout import StackPaths
+from customer360.stack.layout import StackPaths, log_tail
 from customer360.stack.ports import PortSpec, bind_failure
 
 START_TIMEOUT_S = 60
@@ -188,13 +188,6 @@ def _ensure_bucket(settings: Settings) -> None:
             raise StackError(f"cannot create bucket {settings.s3_bucket!r}: {err}") from None
 
 
-def _tail(path: Path, lines: int = 20) -> str:
-    if not path.exists():
-        return ""
-    text = path.read_text(errors="replace").splitlines()[-lines:]
-    return f"\n--- last lines of {path} ---\n" + "\n".join(text)
-
-
 def start(settings: Settings) -> bool:
     """Start weed detached unless it already runs; wait until S3 answers; True when started now."""
     paths = StackPaths.of(settings)
@@ -241,7 +234,7 @@ def start(settings: Settings) -> bool:
             if taken is not None:
                 raise taken
             raise StackError(
-                f"S3 server exited with code {process.returncode} at startup{_tail(paths.s3_log)}"
+                f"S3 server exited with code {process.returncode} at startup{log_tail(paths.s3_log)}"
             )
         answers, _, detail = _probe(settings)
         if answers:
@@ -252,7 +245,7 @@ def start(settings: Settings) -> bool:
     paths.weed_pid_file.unlink(missing_ok=True)
     raise StackError(
         f"S3 server did not answer on {settings.s3_endpoint_url} within {START_TIMEOUT_S}s "
-        f"({detail}){_tail(paths.s3_log)}"
+        f"({detail}){log_tail(paths.s3_log)}"
     )
 
 
