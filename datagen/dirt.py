@@ -1,8 +1,10 @@
 """Injects the catalogued dirt (config.DIRT_KINDS) into one source's stream of clean rows for one day.
 
-For every clean row the injector draws once per dirt kind of the source, always in catalogue order,
-from its own RNG (seed, DIRT, source, day): the clean rows are identical whatever the rates, and
-the same arguments give the same dirt. A clean row and the dirt it triggers form one *group* that
+Each dirt kind hits each clean row independently with its rate. Rather than one draw per kind and
+row, the injector draws the geometric gap to a kind's next hit (the same distribution, and the
+common dirt-free row costs one comparison). All draws come from the injector's own RNG (seed,
+DIRT, source, day): the clean rows are identical whatever the rates, and the same arguments give
+the same dirt. A clean row and the dirt it triggers form one *group* that
 is written to one object, in this order: the (possibly mutated) clean row, its exact duplicate,
 its later version, extra anomaly rows (new ids), a corrupt copy. The summary counts each kind.
 """
@@ -10,6 +12,7 @@ its later version, extra anomaly rows (new ids), a corrupt copy. The summary cou
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections.abc import Callable
 
@@ -30,6 +33,7 @@ OTHER_EMAIL_DOMAINS = ("gmail.com", "outlook.com", "proton.me", "icloud.com", "f
 ORDER_NEXT_STATUS = {"placed": "shipped", "shipped": "delivered"}
 USER_OPTIONAL_FIELDS = (2, 3, 4, 5)  # email, phone, address, country
 LATER_VERSION_MAX_DELAY = 7 * DAY
+NEVER = 1 << 62  # row index of the next hit of a kind whose rate is 0
 ANOMALY_KINDS = ("orphan_user_id", "resolved_before_created", "negative_amount", "unknown_status")
 # Per source: the text field that gets a Latin-1 byte, the numeric field that gets a bad number.
 INVALID_UTF8_FIELD = {"users": 1, "orders": 4, "support_tickets": 6}
@@ -49,6 +53,9 @@ class DirtInjector:
         self.writer = writer
         self.rng = rng_for(config.seed, Stream.DIRT, SOURCE_INDEX[source], day)
         self.kinds = tuple((kind.name, config.rate(kind.name)) for kind in kinds_for(source))
+        self.row_index = 0  # clean rows seen so far
+        self.next_hit = {name: self._gap(rate) for name, rate in self.kinds}
+        self.next_any = min(self.next_hit.values(), default=NEVER)
         self.cutoff = world.cutoff(day)
         self.anomalies = 0
         self.required = tuple(i for i, column in enumerate(SOURCES[source].columns) if column.required)
@@ -60,11 +67,18 @@ class DirtInjector:
 
     def add(self, row: list[str], is_new: bool) -> None:
         """Write clean `row` (a brand-new id when `is_new`) with whatever dirt the draws trigger."""
-        rng = self.rng
-        hits = [name for name, rate in self.kinds if rng.random() < rate]
-        if not hits:
+        index = self.row_index
+        self.row_index = index + 1
+        if index < self.next_any:
             self.writer.add_clean(row, is_new)
             return
+        rng = self.rng
+        hits = []
+        for name, rate in self.kinds:  # catalogue order: the draws below are reproducible
+            if self.next_hit[name] == index:
+                hits.append(name)
+                self.next_hit[name] = index + 1 + self._gap(rate)
+        self.next_any = min(self.next_hit.values())
         stats = GroupStats(new_ids=int(is_new))
         written = list(row)
         if "empty_optional" in hits:
@@ -95,6 +109,14 @@ class DirtInjector:
             stats.variants[variant] = 1
             stats.rejected += 1
         self.writer.add_group(group, stats)
+
+    def _gap(self, rate: float) -> int:
+        """Clean rows before the kind's next hit: geometric, as if each row were a Bernoulli(rate)."""
+        if rate <= 0:
+            return NEVER
+        if rate >= 1:
+            return 0
+        return int(math.log(1.0 - self.rng.random()) / math.log(1.0 - rate))
 
     # --- mutations ------------------------------------------------------------------------------
     @staticmethod
