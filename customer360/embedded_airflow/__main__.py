@@ -1,0 +1,45 @@
+"""``python -m customer360.embedded_airflow up|down|status``: the embedded Airflow services.
+
+Thin: parse the command, call :mod:`customer360.embedded_airflow.services`, print the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from customer360.embedded_airflow import services
+from customer360.settings import get_settings
+from customer360.stack import stack
+from customer360.stack.errors import StackError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m customer360.embedded_airflow")
+    parser.add_argument("command", choices=["up", "down", "status"], help="start, stop or show the services")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    if args.command == "up":
+        try:
+            stack.up(settings)
+            started = services.start(settings)
+        except (StackError, services.ServiceError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(f"started: {', '.join(started) or 'none (all running)'}")
+        print(services.login_hint(settings))
+        print("stop with: make ui-stop")
+        return 0
+    if args.command == "down":
+        stopped = services.stop(settings)
+        print(f"stopped: {', '.join(stopped) or 'none were running'}")
+        return 0
+    all_up = True
+    for state in services.states(settings):
+        all_up &= state.running
+        print(f"  {state.name:<14} {'up, pid ' + str(state.pid) if state.running else 'DOWN'}")
+    return 0 if all_up else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
