@@ -22,9 +22,16 @@ DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 DBT_TIMEOUT_SECONDS = 900
 
 
+def node_name(unique_id: str) -> str:
+    """The name of a node from its unique_id: model.pkg.NAME, test.pkg.NAME.hash,
+    unit_test.pkg.model.NAME, source.pkg.SOURCE.table."""
+    parts = unique_id.split(".")
+    return parts[3] if parts[0] == "unit_test" else parts[2]
+
+
 @dataclass(frozen=True)
 class DbtResult:
-    """What one dbt invocation did: exit code, console output and its run_results.json."""
+    """What one dbt invocation did: exit code, console output and its results file."""
 
     returncode: int
     output: str
@@ -36,11 +43,11 @@ class DbtResult:
 
     def statuses(self) -> dict[str, str]:
         """Node name (last part of unique_id) -> status (pass, warn, fail, error, success, ...)."""
-        return {r["unique_id"].split(".")[-1]: r["status"] for r in self.results}
+        return {node_name(r["unique_id"]): r["status"] for r in self.results}
 
     def failures(self, name_part: str) -> int | None:
         """Failing-row count of the one test whose name contains `name_part` (None if not run)."""
-        matches = [r for r in self.results if name_part in r["unique_id"].split(".")[-1]]
+        matches = [r for r in self.results if name_part in node_name(r["unique_id"])]
         if len(matches) != 1:
             found = [m["unique_id"] for m in matches]
             raise AssertionError(f"{len(matches)} results match {name_part!r}: {found}")
@@ -66,7 +73,9 @@ class DbtRunner:
         )
 
     def __call__(self, *args: str, check: bool = True) -> DbtResult:
-        results_file = self.target_path / "run_results.json"
+        # `dbt source freshness` reports in sources.json, every other command in run_results.json
+        freshness = args[:2] == ("source", "freshness")
+        results_file = self.target_path / ("sources.json" if freshness else "run_results.json")
         results_file.unlink(missing_ok=True)
         proc = subprocess.run(
             [str(DBT_EXECUTABLE), *args],

