@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -81,27 +80,6 @@ def printable_raw(text: str) -> str:
     if not _SURROGATES.search(text):
         return text
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-class _LineFeed:
-    """Line iterator for the csv reader that pulls further blocks on demand and remembers the raw
-    lines of the record being read (for line numbers and for `_rejected_rows.raw_line`)."""
-
-    def __init__(self, lines: list[str], more: Iterator[tuple[str, bool]]) -> None:
-        self.lines: deque[str] = deque(lines)
-        self.more = more
-        self.taken: list[str] = []
-
-    def __iter__(self) -> _LineFeed:
-        return self
-
-    def __next__(self) -> str:
-        if not self.lines:
-            text, _valid = next(self.more)  # StopIteration ends the reader / the record
-            self.lines.extend(_split_lines(text))
-        line = self.lines.popleft()
-        self.taken.append(line)
-        return line
 
 
 def _split_lines(text: str) -> list[str]:
@@ -190,48 +168,84 @@ class CsvStream:
         pending: list[tuple[str, bool]] = [(rest, valid)] if rest else []
         blocks = chain(pending, self._blocks)
         for text, valid in blocks:
-            fast = self._fast_block(text) if valid else None
+            fast = self._fast_block(text, valid)
             if fast is not None:
                 yield fast
             else:
-                yield from self._slow_block(text, blocks)
+                yield from self._slow_block(text, valid, blocks)
 
-    def _fast_block(self, text: str) -> str | None:
-        """The whole block re-emitted with C-level operations, or None if it needs the slow path."""
+    def _fast_block(self, text: str, valid: bool) -> str | None:
+        """The block re-emitted with C-level operations, or None if it needs the record path.
+
+        Without a quote character every line is exactly one record, so a bad line (field count,
+        bad bytes, NUL, empty required field) is rejected on its own and the rest stays fast.
+        """
         if "\r" in text:
             if text.count("\r\n") != text.count("\r"):
-                return None
+                return None  # a bare CR: let the csv reader judge it
             text = text.replace("\r\n", "\n")
-        if '"' in text or "\x00" in text:
+        if '"' in text:
             return None
         lines = text.split("\n")
         lines.pop()  # blocks end with "\n"
         count = len(lines)
         commas = self.n_fields - 1
-        if list(map(str.count, lines, repeat(","))).count(commas) != count:
-            return None
+        counts = list(map(str.count, lines, repeat(",")))
+        bad: set[int] = set()
+        if counts.count(commas) != count:
+            bad.update(i for i, c in enumerate(counts) if c != commas)
+        if "\x00" in text:
+            bad.update(i for i, line in enumerate(lines) if "\x00" in line)
+        if not valid:
+            bad.update(i for i, line in enumerate(lines) if not line.isascii() and _SURROGATES.search(line))
         if self.required and (",," in text or "\n," in text or ",\n" in text or text.startswith(",")):
-            for line in lines:
+            for i, line in enumerate(lines):
                 if ",," in line or line.startswith(",") or line.endswith(","):
                     fields = line.split(",")
-                    if any(fields[i] == "" for i in self.required):
-                        return None
+                    if len(fields) == self.n_fields and any(fields[j] == "" for j in self.required):
+                        bad.add(i)
         first = self.lines_read + 1
         self.lines_read += count
         self.data_rows += count
-        self.emitted += count
-        numbers = map(str, range(first, first + count))
         end = self.trailer + "\n"
-        return "".join(chain.from_iterable(zip(lines, repeat(","), numbers, repeat(end))))
+        if not bad:
+            self.emitted += count
+            numbers = map(str, range(first, first + count))
+            return "".join(chain.from_iterable(zip(lines, repeat(","), numbers, repeat(end))))
+        for i in sorted(bad):
+            line = lines[i]
+            reason = self._record_problem(line, line.split(",") if line else [], check_bytes=True)
+            self._reject(first + i, line, reason or "unreadable record")
+        keep = [i for i in range(count) if i not in bad]
+        self.emitted += len(keep)
+        kept_lines = [lines[i] for i in keep]
+        numbers = (str(first + i) for i in keep)
+        return "".join(chain.from_iterable(zip(kept_lines, repeat(","), numbers, repeat(end))))
 
-    def _slow_block(self, text: str, blocks: Iterator[tuple[str, bool]]) -> Iterator[str]:
-        """Record-by-record path; may pull further blocks to finish a record that spans them."""
-        feed = _LineFeed(_split_lines(text), blocks)
-        reader = csv.reader(feed, strict=True)
+    def _slow_block(self, text: str, valid: bool, blocks: Iterator[tuple[str, bool]]) -> Iterator[str]:
+        """Record-by-record path (quoted fields, bare CRs); may pull further blocks to finish a
+        record that spans them. Line numbers come from the reader's own line count."""
+        lines = _split_lines(text)
+        extra: list[str] = []  # lines pulled from later blocks, kept for raw_line of rejects
+        # "valid" = valid UTF-8 and no NUL: only then may a record skip the byte checks.
+        state = {"valid": valid and "\x00" not in text}
+
+        def more_lines() -> Iterator[str]:
+            for more_text, more_valid in blocks:
+                new = _split_lines(more_text)
+                extra.extend(new)
+                state["valid"] = state["valid"] and more_valid and "\x00" not in more_text
+                yield from new
+
+        def raw_of(start: int, stop: int) -> str:
+            return "".join((lines + extra)[start:stop] if extra else lines[start:stop])
+
+        reader = csv.reader(chain(lines, more_lines()), strict=True)
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="")
-        end = self.trailer + "\n"
-        while feed.lines:
+        writer = csv.writer(out, lineterminator=self.trailer + "\n")
+        base = self.lines_read
+        while reader.line_num < len(lines) + len(extra):
+            before = reader.line_num
             error: str | None = None
             try:
                 fields = next(reader)
@@ -239,30 +253,32 @@ class CsvStream:
                 break
             except csv.Error as exc:
                 fields, error = [], f"malformed CSV: {exc}"
-            raw = "".join(feed.taken)
-            feed.taken = []
-            first = self.lines_read + 1
-            self.lines_read += raw.count("\n") or 1
+            first = base + before + 1
             self.data_rows += 1
-            reason = error or self._record_problem(raw, fields)
+            reason = error
+            if reason is None and (len(fields) != self.n_fields or "" in fields or not state["valid"]):
+                reason = self._record_problem(raw_of(before, reader.line_num), fields, not state["valid"])
             if reason:
-                self.rejected += 1
-                raw_line = raw[:-1] if raw.endswith("\n") else raw
-                self.on_reject(RejectedRecord(first, printable_raw(raw_line.removesuffix("\r")), reason))
+                raw = raw_of(before, reader.line_num)
+                self._reject(first, raw[:-1] if raw.endswith("\n") else raw, reason)
                 continue
             self.emitted += 1
             fields.append(str(first))
             writer.writerow(fields)
-            out.write(end)
             if out.tell() >= BLOCK_BYTES:
                 yield out.getvalue()
                 out.seek(0)
                 out.truncate()
+        self.lines_read = base + reader.line_num
         if out.tell():
             yield out.getvalue()
 
-    def _record_problem(self, raw: str, fields: list[str]) -> str | None:
-        bad = _SURROGATES.search(raw)
+    def _reject(self, line_number: int, raw_line: str, reason: str) -> None:
+        self.rejected += 1
+        self.on_reject(RejectedRecord(line_number, printable_raw(raw_line.removesuffix("\r")), reason))
+
+    def _record_problem(self, raw: str, fields: list[str], check_bytes: bool) -> str | None:
+        bad = _SURROGATES.search(raw) if check_bytes else None
         if bad:
             shown = " ".join(f"0x{ord(ch) - 0xDC00:02x}" for ch in bad.group()[:8])
             return f"invalid UTF-8 byte(s) {shown}"

@@ -129,3 +129,11 @@ def test_byte_blocks_end_on_newlines_and_keep_every_byte() -> None:
     blocks = list(byte_blocks([data[i : i + 3] for i in range(0, len(data), 3)], block_bytes=8))
     assert all(block.endswith(b"\n") for block in blocks)
     assert b"".join(blocks) == data + b"\n"
+
+
+def test_nul_byte_is_rejected_on_both_paths() -> None:
+    plain = _row(2, "U\x00SD")
+    quoted = _row(3, '"U\x00SD"')
+    rows, rejects, _ = _run(f"{HEADER}\n{_row(1)}\n{plain}\n{quoted}\n".encode())
+    assert [r[-1] for r in rows] == ["2"]
+    assert rejects == [(3, "NUL byte in record"), (4, "NUL byte in record")]

