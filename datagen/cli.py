@@ -71,7 +71,9 @@ def _s3_client():
 @app.command("generate", epilog=DIRT_HELP)
 def generate_cmd(
     users: Annotated[int, typer.Option(help="Users on day 0 (1..100,000,000).")] = 1000,
-    days: Annotated[int, typer.Option(help=f"Generate days 0..D-1 (1..{MAX_DAYS}).")] = 1,
+    days: Annotated[
+        int | None, typer.Option(help=f"Generate days 0..D-1 (1..{MAX_DAYS}; default 1).")
+    ] = None,
     day: Annotated[
         int | None, typer.Option(help="Generate only day K (the same bytes as day K of --days).")
     ] = None,
@@ -99,8 +101,11 @@ def generate_cmd(
     ] = DEFAULT_ROWS_PER_OBJECT,
 ) -> None:
     """Generate daily batches of users, orders and support_tickets into the lake layout."""
+    if day is not None and days is not None:
+        raise typer.BadParameter("give either --days D (days 0..D-1) or --day K (day K alone), not both")
     if day is not None and not 0 <= day < MAX_DAYS:
         raise typer.BadParameter(f"--day must be within 0..{MAX_DAYS - 1}, got {day}")
+    days = 1 if days is None else days
     if not 1 <= days <= MAX_DAYS:
         raise typer.BadParameter(f"--days must be within 1..{MAX_DAYS}, got {days}")
     try:

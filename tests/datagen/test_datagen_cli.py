@@ -39,6 +39,7 @@ def test_help_lists_every_dirt_kind_with_its_default_rate() -> None:
         (("--start-date", "yesterday"), "not a date"),
         (("--days", "0"), "--days must be within"),
         (("--day", "-1"), "--day must be within"),
+        (("--day", "2", "--days", "3"), "not both"),
         (("--seed", "-1"), "--seed must be"),
         (("--dirt-rate", "-0.5"), "--dirt-rate must be >= 0"),
         (("--dirt", "mud=0.1"), "unknown dirt kind 'mud'"),
