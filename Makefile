@@ -74,6 +74,11 @@ test-containers: venv ## Container smoke tests: each step's argv in its image (n
 	@docker info >/dev/null 2>&1 || { echo "no Docker engine: run 'make docker-engine'"; exit 1; }
 	$(RUN) pytest -m container tests/containers
 
+# ---- benchmarks (print figures; own embedded stack on free ports) -------------------------------
+.PHONY: bench-load
+bench-load: venv ## Loader vs psql \copy on a 1M-row orders object: rows/s, ratio, peak RSS
+	$(RUN) python bench/bench_load.py $(BENCH_LOAD_ARGS)
+
 # ---- quality -----------------------------------------------------------------------------------
 .PHONY: lint fmt
 lint: venv ## ruff check + format check
