@@ -191,10 +191,10 @@ def main() -> None:
                 wall, rss = run_loader(env)
                 seconds, loaded, rejected = object_seconds(settings, key)
                 results[name] = (rows, seconds, wall, rss, loaded, rejected)
+            size_mb = files["large"][0].stat().st_size / 2**20
             reference = psql_copy(settings, files["large"][0])
             seed_rate = seed_way(settings, files["large"][0], args.seed_rows)
-        size_mb = files["large"][0].stat().st_size / 2**20 if files["large"][0].exists() else float("nan")
-        print(f"orders object: {args.rows:,} rows ({size_mb:.0f} MiB when written)")
+        print(f"orders object: {args.rows:,} rows ({size_mb:.0f} MiB)")
         for name, (rows, seconds, wall, rss, loaded, rejected) in results.items():
             print(
                 f"loader {name:5s}: {rows:>9,} rows  loaded={loaded:,} rejected={rejected:,}  "

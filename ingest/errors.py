@@ -23,3 +23,7 @@ class LoadConsistencyError(PermanentLoadError):
 
 class ObjectChangedError(RuntimeError):
     """The object was replaced while it was being read (its ETag changed); retry from scratch."""
+
+
+class ObjectVanishedError(RuntimeError):
+    """The object was deleted between listing and reading; there is nothing left to load."""

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from customer360.contract import Source
-from ingest.errors import ObjectChangedError
+from ingest.errors import ObjectChangedError, ObjectVanishedError
 
 READ_CHUNK_BYTES = 1 << 20
 
@@ -39,6 +39,17 @@ def list_source_objects(s3: Any, bucket: str, source: Source) -> list[LakeObject
     return sorted(objects, key=lambda o: o.key)
 
 
+def head_object(s3: Any, bucket: str, key: str) -> LakeObject:
+    """The object as it is now (after it changed under a load), or ObjectVanishedError."""
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+            raise ObjectVanishedError(f"{key} was deleted after it was listed") from error
+        raise
+    return LakeObject(key, head["ETag"].strip('"'), int(head["ContentLength"]))
+
+
 def stream_object(
     s3: Any, bucket: str, obj: LakeObject, chunk_bytes: int = READ_CHUNK_BYTES
 ) -> Iterator[bytes]:
@@ -46,8 +57,11 @@ def stream_object(
     try:
         response = s3.get_object(Bucket=bucket, Key=obj.key, IfMatch=f'"{obj.etag}"')
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+        code = error.response.get("Error", {}).get("Code")
+        if code in {"PreconditionFailed", "412"}:
             raise ObjectChangedError(f"{obj.key} changed since it was listed (ETag {obj.etag})") from error
+        if code in {"NoSuchKey", "404"}:
+            raise ObjectVanishedError(f"{obj.key} was deleted after it was listed") from error
         raise
     body = response["Body"]
     try:

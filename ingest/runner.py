@@ -9,7 +9,9 @@ does not stop the others; the run reports it and ends non-zero.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import boto3
@@ -20,8 +22,8 @@ from psycopg2.extensions import connection as PgConnection
 from customer360.contract import Source
 from customer360.settings import Settings
 from ingest.ddl import ensure_staging_schema
-from ingest.errors import PermanentLoadError
-from ingest.lake import LakeObject, list_source_objects
+from ingest.errors import ObjectChangedError, ObjectVanishedError, PermanentLoadError
+from ingest.lake import LakeObject, head_object, list_source_objects
 from ingest.loader import LoadResult, load_object, open_from_s3
 from ingest.retry import RetryPolicy, is_transient, with_retry
 
@@ -112,7 +114,8 @@ def load_source(
         log.info("%s: %d object(s) under s3://%s/%s", source.name, len(objects), bucket, source.prefix)
         opener = open_from_s3(s3, bucket)
         for obj in objects:
-            _load_one(warehouse, opener, source, obj, report, policy)
+            refresh = partial(head_object, s3, bucket)
+            _load_one(warehouse, opener, refresh, source, obj, report, policy)
     finally:
         warehouse.close()
     log.info(
@@ -128,18 +131,28 @@ def load_source(
 def _load_one(
     warehouse: _Warehouse,
     opener: Any,
+    refresh: Callable[[str], LakeObject],
     source: Source,
     obj: LakeObject,
     report: SourceReport,
     policy: RetryPolicy,
 ) -> None:
+    current = [obj]
+
+    def attempt() -> LoadResult:
+        try:
+            return load_object(warehouse.conn, opener, source, current[0])
+        except ObjectChangedError:
+            current[0] = refresh(obj.key)  # overwritten mid-load: the retry loads the new bytes
+            raise
+
     try:
-        result = with_retry(
-            lambda: load_object(warehouse.conn, opener, source, obj),
-            obj.key,
-            policy,
-            warehouse.reconnect_if_broken,
-        )
+        result = with_retry(attempt, obj.key, policy, warehouse.reconnect_if_broken)
+    except ObjectVanishedError as error:
+        report.skipped.append(obj.key)
+        log.warning("skipped %s: %s", obj.key, error)
+        warehouse.reconnect_if_broken()
+        return
     except Exception as error:
         if not isinstance(error, PermanentLoadError) and not is_transient(error):
             raise  # a bug or a broken setup (credentials, bucket): stop the run loudly
