@@ -4,9 +4,11 @@ Each dirt kind hits each clean row independently with its rate. Rather than one 
 row, the injector draws the geometric gap to a kind's next hit (the same distribution, and the
 common dirt-free row costs one comparison). All draws come from the injector's own RNG (seed,
 DIRT, source, day): the clean rows are identical whatever the rates, and the same arguments give
-the same dirt. A clean row and the dirt it triggers form one *group* that
-is written to one object, in this order: the (possibly mutated) clean row, its exact duplicate,
-its later version, extra anomaly rows (new ids), a corrupt copy. The summary counts each kind.
+the same dirt. A clean row and the dirt it triggers form one *group* that is written to one
+object, in this order: the (possibly mutated) clean row, its exact duplicate, its later version,
+extra anomaly rows (new ids), a corrupt copy. The summary counts each kind actually written; a
+hit that cannot apply (an email already emptied, no time left in the day for a later version)
+is skipped and not counted.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import math
 import random
 from collections.abc import Callable
 
-from customer360.contract import SOURCES, TICKET_PRIORITIES
+from customer360.contract import SOURCES, TICKET_PRIORITIES, USERS
 from datagen.batches import BatchWriter, GroupStats
 from datagen.config import UNPARSEABLE_VARIANTS, GeneratorConfig, kinds_for
 from datagen.lifecycle import CSAT_SCORES, order_events, state_at
@@ -31,11 +33,12 @@ SOURCE_INDEX = {name: index for index, name in enumerate(SOURCES)}
 UNKNOWN_ORDER_STATUSES = ("on_hold", "backordered", "awaiting_payment", "lost_in_transit")
 OTHER_EMAIL_DOMAINS = ("gmail.com", "outlook.com", "proton.me", "icloud.com", "fastmail.com")
 ORDER_NEXT_STATUS = {"placed": "shipped", "shipped": "delivered"}
-USER_OPTIONAL_FIELDS = (2, 3, 4, 5)  # email, phone, address, country
+USER_OPTIONAL_FIELDS = tuple(i for i, column in enumerate(USERS.columns) if not column.required)
+EMAIL = USERS.header.index("email")
 LATER_VERSION_MAX_DELAY = 7 * DAY
 NEVER = 1 << 62  # row index of the next hit of a kind whose rate is 0
 ANOMALY_KINDS = ("orphan_user_id", "resolved_before_created", "negative_amount", "unknown_status")
-# Per source: the text field that gets a Latin-1 byte, the numeric field that gets a bad number.
+# Per source: the text field that gets a Latin-1 byte in the `invalid_utf8` variant.
 INVALID_UTF8_FIELD = {"users": 1, "orders": 4, "support_tickets": 6}
 
 
@@ -59,7 +62,7 @@ class DirtInjector:
         self.cutoff = world.cutoff(day)
         self.anomalies = 0
         self.required = tuple(i for i, column in enumerate(SOURCES[source].columns) if column.required)
-        self._later: Callable[[list[str], random.Random], list[str]] = {
+        self._later: Callable[[list[str], random.Random], list[str] | None] = {
             "users": self._later_user,
             "orders": self._later_order,
             "support_tickets": self._later_ticket,
@@ -84,8 +87,8 @@ class DirtInjector:
         if "empty_optional" in hits:
             written[USER_OPTIONAL_FIELDS[int(rng.random() * len(USER_OPTIONAL_FIELDS))]] = ""
             stats.count("empty_optional")
-        if "email_case_space" in hits and written[2]:
-            written[2] = self._messy_email(written[2], rng)
+        if "email_case_space" in hits and written[EMAIL]:
+            written[EMAIL] = self._messy_email(written[EMAIL], rng)
             stats.count("email_case_space")
         group = [written]
         if "duplicate_row" in hits:
@@ -138,9 +141,9 @@ class DirtInjector:
     def _later_user(self, row: list[str], rng: random.Random) -> list[str] | None:
         later = list(row)
         if rng.random() < 0.5:
-            local = row[2].partition("@")[0]
-            domains = [d for d in OTHER_EMAIL_DOMAINS if not row[2].endswith("@" + d)]
-            later[2] = f"{local}@{domains[int(rng.random() * len(domains))]}"
+            local = row[EMAIL].partition("@")[0]
+            domains = [d for d in OTHER_EMAIL_DOMAINS if not row[EMAIL].endswith("@" + d)]
+            later[EMAIL] = f"{local}@{domains[int(rng.random() * len(domains))]}"
         else:
             digits = str(1_000_000_000 + int(rng.random() * 8_999_999_999))
             later[3] = f"{row[3].partition(' ')[0]} {digits[:3]} {digits[3:6]} {digits[6:]}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from datagen.pools import COUNTRIES, COUNTRY_BOUNDS, Country, LocalePool
@@ -118,7 +119,7 @@ def updated_user_row(world: World, pools: tuple[LocalePool, ...], user_id: int, 
     return user_row(user, updated_at, phone=_phone(rng, user.country))
 
 
-def new_users(world: World, pools: tuple[LocalePool, ...], day: int):
+def new_users(world: World, pools: tuple[LocalePool, ...], day: int) -> Iterator[list[str]]:
     """Rows of the users who sign up during `day` (>= 1), in id order."""
     for user_id in range(world.users_as_of(day - 1) + 1, world.users_as_of(day) + 1):
         yield user_row(profile(world, pools, user_id)[0])
