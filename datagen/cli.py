@@ -60,12 +60,17 @@ def _parse_overrides(items: list[str]) -> dict[str, float]:
     return overrides
 
 
-def _s3_client():
+def _s3_client():  # a boto3 S3 client (its class is generated at runtime)
+    """S3 client from the one settings module; missing credentials become a clear target error."""
     import boto3
 
     from customer360.settings import get_settings
 
-    return boto3.client("s3", **get_settings().boto3_client_kwargs())
+    try:
+        kwargs = get_settings().boto3_client_kwargs()
+    except RuntimeError as error:  # no C360_S3_* keys and no generated credentials
+        raise TargetError(str(error)) from None
+    return boto3.client("s3", **kwargs)
 
 
 @app.command("generate", epilog=DIRT_HELP)

@@ -58,6 +58,17 @@ def test_bad_arguments_fail_with_a_clear_message(tmp_path: Path, args: tuple[str
     assert not (tmp_path / "out").exists(), "nothing may be written when the arguments are bad"
 
 
+def test_s3_target_without_credentials_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("C360_S3_ACCESS_KEY_ID", "C360_S3_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("C360_STATE_DIR", str(tmp_path / "no-stack"))
+    result = run_cli("generate", "--users", "10", "--target", "s3://data-lake/raw")
+    assert result.exit_code == 2
+    assert "C360_S3_ACCESS_KEY_ID" in " ".join(result.output.split())
+
+
 def test_a_file_as_target_is_refused(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     result = run_cli("generate", "--users", "10", "--target", str(tmp_path / "file"))
