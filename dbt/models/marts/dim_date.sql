@@ -5,13 +5,19 @@ with
 
 data_dates as (
 
-    select min(signed_up_at) as first_at, max(signed_up_at) as last_at
+    select
+        min(signed_up_at) as first_at,
+        max(signed_up_at) as last_at
     from {{ ref('stg_user_db__users') }}
     union all
-    select min(ordered_at), max(ordered_at)
+    select
+        min(ordered_at) as first_at,
+        max(ordered_at) as last_at
     from {{ ref('stg_ecommerce__orders') }}
     union all
-    select min(created_at), max(greatest(created_at, resolved_at))
+    select
+        min(created_at) as first_at,
+        max(greatest(created_at, resolved_at)) as last_at
     from {{ ref('stg_support_desk__support_tickets') }}
 
 ),

@@ -19,7 +19,7 @@ orders as (
     select * from {{ ref('int_orders_assigned_to_customers') }}
 
     {% if is_incremental() %}
-        where {{ fact_rows_to_refresh() }}
+    where {{ fact_rows_to_refresh() }}
     {% endif %}
 
 )

@@ -19,7 +19,7 @@ tickets as (
     select * from {{ ref('int_support_tickets_assigned_to_customers') }}
 
     {% if is_incremental() %}
-        where {{ fact_rows_to_refresh() }}
+    where {{ fact_rows_to_refresh() }}
     {% endif %}
 
 )

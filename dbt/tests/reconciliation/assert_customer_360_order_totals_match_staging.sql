@@ -12,9 +12,12 @@ customers as (
 
 counted_orders as (
 
-    select customer_id, amount
+    select
+        customer_id,
+        amount
     from {{ ref('stg_ecommerce__orders') }}
-    where is_valid
+    where
+        is_valid
         and status not in {{ sql_list(var('non_revenue_order_statuses')) }}
 
 ),
@@ -35,7 +38,10 @@ expected as (
 
 actual as (
 
-    select customer_id, order_count, lifetime_value
+    select
+        customer_id,
+        order_count,
+        lifetime_value
     from {{ ref('customer_360') }}
 
 )
@@ -50,7 +56,8 @@ select
 from expected
 full outer join actual
     on expected.customer_id = actual.customer_id
-where expected.customer_id is null
+where
+    expected.customer_id is null
     or actual.customer_id is null
     or expected.order_count != actual.order_count
     or expected.lifetime_value != actual.lifetime_value

@@ -5,7 +5,9 @@ with
 
 staged as (
 
-    select count(*) as order_count, coalesce(sum(amount), 0) as total_amount
+    select
+        count(*) as order_count,
+        coalesce(sum(amount), 0) as total_amount
     from {{ ref('stg_ecommerce__orders') }}
     where is_valid
 
@@ -13,7 +15,9 @@ staged as (
 
 fact as (
 
-    select count(*) as order_count, coalesce(sum(amount), 0) as total_amount
+    select
+        count(*) as order_count,
+        coalesce(sum(amount), 0) as total_amount
     from {{ ref('fct_orders') }}
 
 )
@@ -26,5 +30,6 @@ select
 
 from staged
 cross join fact
-where staged.order_count != fact.order_count
+where
+    staged.order_count != fact.order_count
     or staged.total_amount != fact.total_amount

@@ -5,7 +5,10 @@ with
 
 staged as (
 
-    select ticket_id, status, updated_at
+    select
+        ticket_id,
+        status,
+        updated_at
     from {{ ref('stg_support_desk__support_tickets') }}
     where is_valid
 
@@ -13,7 +16,10 @@ staged as (
 
 fact as (
 
-    select ticket_id, status, updated_at
+    select
+        ticket_id,
+        status,
+        updated_at
     from {{ ref('fct_support_tickets') }}
 
 )
@@ -26,7 +32,8 @@ select
 from staged
 full outer join fact
     on staged.ticket_id = fact.ticket_id
-where staged.ticket_id is null
+where
+    staged.ticket_id is null
     or fact.ticket_id is null
     or staged.status is distinct from fact.status
     or staged.updated_at is distinct from fact.updated_at
