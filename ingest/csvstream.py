@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -107,6 +108,7 @@ class CsvStream:
         on_reject: Callable[[RejectedRecord], None],
         trailer: str = "",
         block_bytes: int = BLOCK_BYTES,
+        pick: Iterable[int] | None = None,
     ) -> None:
         csv.field_size_limit(FIELD_SIZE_LIMIT)
         # Already-encoded CSV appended after the line number of every record (e.g. the object key).
@@ -122,6 +124,16 @@ class CsvStream:
         self.emitted = 0
         self.rejected = 0
         self.header_seen = False
+        # Runs of emitted records with consecutive line numbers, [first ordinal, first line,
+        # length]: maps COPY's record ordinals back to file lines with memory that grows only
+        # with discontinuities (rejects, multi-line records), not with the object.
+        self.runs: list[list[int]] = []
+        # Emitted records that span lines. COPY numbers skipped rows by *physical* line (and not
+        # quite consistently for quoted newlines), so ordinals are exact only when this stays 0.
+        self.multiline_emitted = 0
+        # Re-read mode for routing type rejects: emit only the records starting on these lines.
+        self.pick: list[int] | None = sorted(set(pick)) if pick is not None else None
+        self._pick_set = set(self.pick) if self.pick is not None else None
 
     # --- header ----------------------------------------------------------------------------------
     def _read_header(self) -> tuple[str, bool]:
@@ -186,6 +198,11 @@ class CsvStream:
             text = text.replace("\r\n", "\n")
         if '"' in text:
             return None
+        if self.pick is not None and not self._picked_between(self.lines_read + 1, text.count("\n")):
+            count = text.count("\n")  # nothing wanted here: account for the lines and move on
+            self.lines_read += count
+            self.data_rows += count
+            return ""
         lines = text.split("\n")
         lines.pop()  # blocks end with "\n"
         count = len(lines)
@@ -208,8 +225,9 @@ class CsvStream:
         self.lines_read += count
         self.data_rows += count
         end = self.trailer + "\n"
-        if not bad:
+        if not bad and self.pick is None:
             self.emitted += count
+            self._note_emitted(first, count)
             numbers = map(str, range(first, first + count))
             return "".join(chain.from_iterable(zip(lines, repeat(","), numbers, repeat(end))))
         for i in sorted(bad):
@@ -217,7 +235,11 @@ class CsvStream:
             reason = self._record_problem(line, line.split(",") if line else [], check_bytes=True)
             self._reject(first + i, line, reason or "unreadable record")
         keep = [i for i in range(count) if i not in bad]
-        self.emitted += len(keep)
+        for i in keep:
+            self.emitted += 1
+            self._note_emitted(first + i, 1)
+        if self._pick_set is not None:
+            keep = [i for i in keep if first + i in self._pick_set]
         kept_lines = [lines[i] for i in keep]
         numbers = (str(first + i) for i in keep)
         return "".join(chain.from_iterable(zip(kept_lines, repeat(","), numbers, repeat(end))))
@@ -263,6 +285,11 @@ class CsvStream:
                 self._reject(first, raw[:-1] if raw.endswith("\n") else raw, reason)
                 continue
             self.emitted += 1
+            self._note_emitted(first, 1)
+            if reader.line_num - before > 1:
+                self.multiline_emitted += 1
+            if self._pick_set is not None and first not in self._pick_set:
+                continue
             fields.append(str(first))
             writer.writerow(fields)
             if out.tell() >= BLOCK_BYTES:
@@ -272,6 +299,29 @@ class CsvStream:
         self.lines_read = base + reader.line_num
         if out.tell():
             yield out.getvalue()
+
+    def _note_emitted(self, first_line: int, count: int) -> None:
+        runs = self.runs
+        if runs and runs[-1][1] + runs[-1][2] == first_line:
+            runs[-1][2] += count
+        else:
+            runs.append([self.emitted - count + 1, first_line, count])
+
+    def _picked_between(self, first_line: int, count: int) -> bool:
+        assert self.pick is not None
+        i = bisect_left(self.pick, first_line)
+        return i < len(self.pick) and self.pick[i] < first_line + count
+
+    def lines_of_ordinals(self, ordinals: Iterable[int]) -> list[int]:
+        """File line numbers of emitted records, given their 1-based order in the COPY stream."""
+        starts = [run[0] for run in self.runs]
+        lines = []
+        for ordinal in ordinals:
+            first_ordinal, first_line, length = self.runs[bisect_right(starts, ordinal) - 1]
+            if not 0 <= ordinal - first_ordinal < length:
+                raise ValueError(f"record {ordinal} was not emitted")
+            lines.append(first_line + ordinal - first_ordinal)
+        return lines
 
     def _reject(self, line_number: int, raw_line: str, reason: str) -> None:
         self.rejected += 1

@@ -9,9 +9,11 @@ Inside a single transaction, under an advisory lock on the object key:
    (FORMAT csv, ON_ERROR ignore)``. Structural rejects (field count, bad UTF-8, required empty)
    are spooled aside; PostgreSQL parses every typed value once and *skips* rows whose numbers or
    timestamps do not parse;
-4. **pass 2**, only when COPY skipped rows: stream the object again (same ETag) into a temporary
-   text table and anti-join it with what was loaded; the missing records are the type rejects,
-   and ``pg_input_error_info`` names the column and the problem;
+4. **pass 2**, only when COPY skipped rows: stream the object again (same ETag). Normally COPY's
+   notices say which records were skipped, and only those are re-emitted into a temporary text
+   table; otherwise (multi-line records, notices missing) every record is, and the skipped ones
+   are found by comparing line numbers with what was loaded. ``pg_input_error_info`` names the
+   column and the problem;
 5. check loaded + rejected = data rows, write the `_loads` row, commit.
 
 A kill or a lost connection at any point before the commit leaves staging exactly as it was,
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -118,9 +121,9 @@ def _copy_typed(cur: PgCursor, source: Source, stream: CsvStream) -> int:
     """Pass 1: COPY straight into the typed staging table; returns the rows PostgreSQL kept."""
     columns = [sql.Identifier(c.name) for c in source.columns]
     columns += [sql.Identifier("_line_number"), sql.Identifier("_source_key")]
-    statement = sql.SQL("copy {} ({}) from stdin (format csv, on_error ignore)").format(
-        _table(source.name), sql.SQL(", ").join(columns)
-    )
+    statement = sql.SQL(
+        "copy {} ({}) from stdin (format csv, on_error ignore, log_verbosity verbose)"
+    ).format(_table(source.name), sql.SQL(", ").join(columns))
     return copy_from_blocks(cur, statement, stream.copy_blocks())
 
 
@@ -132,8 +135,36 @@ def _csv_field_sql(column: sql.Identifier) -> sql.Composable:
     ).format(c=column)
 
 
-def _route_type_rejects(cur: PgCursor, source: Source, key: str, stream: CsvStream) -> int:
-    """Pass 2: find the records COPY skipped and write them to `_rejected_rows` with a reason."""
+class SkippedRows:
+    """psycopg2 notice sink that keeps only the ordinals of the rows COPY skipped.
+
+    With ``log_verbosity verbose`` PostgreSQL sends one NOTICE per row that ``on_error ignore``
+    skipped, naming its line in the COPY stream. That line is the record's ordinal only when no
+    emitted record holds a newline (the loader checks), and parsing is English-only: whenever
+    the notices cannot be trusted (count differs, multi-line records) the loader falls back to
+    comparing line numbers in SQL, and in exact mode every picked record must really fail a
+    type check, so a wrong guess here costs time or fails loudly, never loses or invents rows.
+    """
+
+    _PATTERN = re.compile(r"skipping row due to data type incompatibility at line (\d+) for column")
+
+    def __init__(self) -> None:
+        self.ordinals: list[int] = []
+
+    def append(self, notice: str) -> None:
+        match = self._PATTERN.search(notice)
+        if match:
+            self.ordinals.append(int(match.group(1)))
+
+
+def _route_type_rejects(
+    cur: PgCursor, source: Source, key: str, stream: CsvStream, exact: bool = False
+) -> int:
+    """Pass 2: write the records COPY skipped to `_rejected_rows`, each with the reason.
+
+    `stream` re-reads the object. With ``exact`` it emits only the skipped records (located from
+    COPY's notices); otherwise it emits every record and the skipped ones are found by comparing
+    line numbers with what was loaded."""
     text_columns = sql.SQL(", ").join(
         sql.SQL("{} text").format(sql.Identifier(c.name)) for c in source.columns
     )
@@ -156,14 +187,24 @@ def _route_type_rejects(cur: PgCursor, source: Source, key: str, stream: CsvStre
         for c in source.columns
         if c.pg_type != "text"
     ]
-    reason = sql.SQL("coalesce(case {} end, 'rejected by COPY')").format(sql.SQL(" ").join(checks))
+    reason = sql.SQL("case {} end").format(sql.SQL(" ").join(checks))
+    if not exact:  # every record found by the comparison was skipped by COPY, reason or not
+        reason = sql.SQL("coalesce({}, 'rejected by COPY')").format(reason)
     raw = sql.SQL("concat_ws(',', {})").format(
         sql.SQL(", ").join(_csv_field_sql(sql.SQL("t.{}").format(n)) for n in names)
     )
-    # The missing line numbers are a set difference; hashing both sides is linear. (A NOT EXISTS
-    # planned as a nested loop over the un-analysed temp table probed the BRIN index per row.)
+    # Fallback: the missing line numbers are a set difference; hashing both sides is linear. (A
+    # NOT EXISTS planned as a nested loop over the un-analysed temp table probed BRIN per row.)
     cur.execute(
         sql.SQL(
+            """
+            insert into {rejected} (source_key, source, line_number, raw_line, reason)
+            select %(key)s, %(source)s, t._line_number, {raw}, {reason}
+            from c360_retype t
+            """
+        ).format(rejected=_table(REJECTED_ROWS_TABLE), raw=raw, reason=reason)
+        if exact  # a record that does not fail a type check violates raw_line/reason NOT NULL
+        else sql.SQL(
             """
             insert into {rejected} (source_key, source, line_number, raw_line, reason)
             select %(key)s, %(source)s, t._line_number, {raw}, {reason}
@@ -198,12 +239,20 @@ def load_object(conn: PgConnection, open_chunks: ChunkOpener, source: Source, ob
             _forget_earlier_load(cur, source, obj.key)
             trailer = "," + _csv_quote(obj.key)
             first = CsvStream(open_chunks(obj), source, obj.key, spool.add, trailer=trailer)
-            loaded = _copy_typed(cur, source, first)
+            skipped = SkippedRows()
+            saved_notices, conn.notices = conn.notices, skipped
+            try:
+                loaded = _copy_typed(cur, source, first)
+                cur.execute("select 1")  # psycopg2 hands over a statement's notices after the next one
+            finally:
+                conn.notices = saved_notices
             spool.copy_into(cur)
             type_rejected = 0
             if loaded < first.emitted:
-                second = CsvStream(open_chunks(obj), source, obj.key, lambda _record: None)
-                type_rejected = _route_type_rejects(cur, source, obj.key, second)
+                exact = len(skipped.ordinals) == first.emitted - loaded and not first.multiline_emitted
+                pick = first.lines_of_ordinals(skipped.ordinals) if exact else None
+                second = CsvStream(open_chunks(obj), source, obj.key, lambda _record: None, pick=pick)
+                type_rejected = _route_type_rejects(cur, source, obj.key, second, exact=exact)
                 if second.data_rows != first.data_rows:
                     raise LoadConsistencyError(
                         f"{obj.key}: the two reads differ ({first.data_rows} vs {second.data_rows} data rows)"

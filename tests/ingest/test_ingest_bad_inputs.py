@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import psycopg2
 import pytest
 from ingest_helpers import (
     ORDERS_HEADER,
@@ -17,8 +18,11 @@ from ingest_helpers import (
     rows_of,
 )
 
+from customer360.contract import get_source
 from customer360.settings import Settings
+from ingest.ddl import ensure_staging_schema
 from ingest.errors import HeaderMismatchError
+from ingest.loader import load_object, open_from_s3
 
 pytestmark = pytest.mark.integration
 
@@ -189,4 +193,41 @@ def test_rejected_raw_line_is_the_file_text(lake, pg_conn) -> None:
         (2, order_line(1) + ",x"),
         (3, "3,7,\\xfe,1.00,USD,placed,x"),
         (4, bad_type),
+    ]
+
+
+def test_type_rejects_are_found_without_copy_notices(lake, pg_conn) -> None:
+    """With notices suppressed (client_min_messages=warning) the loader falls back to comparing
+    line numbers in SQL: the same rows are loaded and rejected, with the same reasons."""
+    settings, s3 = lake
+    ensure_staging_schema(pg_conn)
+    body = _csv(ORDERS_HEADER, order_line(1), order_line(2, amount="x1"), f'3,7,{TS},1.00,"U,S",placed,oops')
+    results = []
+    for variant, options in (("notices", ""), ("fallback", "-c client_min_messages=warning")):
+        key = f"raw/orders/dt=2026-11-22/orders-{variant}.csv"
+        obj = put(s3, settings, key, body)
+        conn = psycopg2.connect(settings.warehouse_dsn(), options=options)
+        try:
+            result = load_object(conn, open_from_s3(s3, settings.s3_bucket), get_source("orders"), obj)
+        finally:
+            conn.close()
+        results.append(((result.rows_loaded, result.rows_rejected), rejects_of(pg_conn, key)))
+    assert results[0] == results[1]
+    assert results[0][0] == (1, 2)
+    assert [reason.split(":")[0] for _line, _raw, reason in results[0][1]] == ["amount", "updated_at"]
+
+
+def test_type_rejects_after_multiline_records(lake, pg_conn) -> None:
+    """COPY counts physical lines; records with quoted newlines before a bad value must still put
+    the right record into `_rejected_rows`."""
+    settings, s3 = lake
+    ensure_staging_schema(pg_conn)
+    key = "raw/orders/dt=2026-11-23/orders-multiline.csv"
+    body = _csv(
+        ORDERS_HEADER, f'1,7,{TS},1.00,"U\nS\nD",placed,{TS}', order_line(2, amount="x1"), order_line(3)
+    )
+    result = load_key(settings, s3, "orders", put(s3, settings, key, body))
+    assert (result.rows_loaded, result.rows_rejected) == (2, 1)
+    assert [(line, reason.split(":")[0]) for line, _raw, reason in rejects_of(pg_conn, key)] == [
+        (5, "amount")
     ]

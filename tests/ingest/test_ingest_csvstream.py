@@ -137,3 +137,18 @@ def test_nul_byte_is_rejected_on_both_paths() -> None:
     rows, rejects, _ = _run(f"{HEADER}\n{_row(1)}\n{plain}\n{quoted}\n".encode())
     assert [r[-1] for r in rows] == ["2"]
     assert rejects == [(3, "NUL byte in record"), (4, "NUL byte in record")]
+
+
+@pytest.mark.parametrize("block_bytes", [16, 1 << 20])
+def test_copy_ordinals_map_back_to_file_lines(block_bytes: int) -> None:
+    """COPY reports skipped rows by their order in the stream; the stream maps that to file lines."""
+    _rows, _rejects, stream = _run(MIXED, block_bytes=block_bytes)
+    assert stream.lines_of_ordinals(range(1, 6)) == [2, 3, 6, 8, 10]
+
+
+@pytest.mark.parametrize("block_bytes", [16, 1 << 20])
+def test_pick_mode_emits_only_the_wanted_records(block_bytes: int) -> None:
+    chunks = [MIXED]
+    stream = CsvStream(chunks, ORDERS, "k", lambda _r: None, block_bytes=block_bytes, pick=[3, 8])
+    rows = list(csv.reader(io.StringIO("".join(stream.copy_blocks()), newline="")))
+    assert [row[-1] for row in rows] == ["3", "8"] and rows[0][4] == "multi\r\nline, quoted"
