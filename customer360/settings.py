@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # Embedded Airflow (`make ui`): the api-server (UI + execution API) listens here, loopback only.
     airflow_host: str = "127.0.0.1"
     airflow_port: int = 8080
+    # `make docs-serve`: the dbt docs site on loopback.
+    dbt_docs_port: int = 8081
 
     # --- secrets -------------------------------------------------------------------------------
     @property

@@ -73,11 +73,18 @@ def dags_test(
     dag_id: str,
     *,
     logical_date: str | None = None,
+    mark_success_pattern: str | None = None,
     log_file: Path | None = None,
     on_line: Callable[[str], None] | None = None,
 ) -> int:
-    """Run one DAG run in-process (``airflow dags test``); non-zero when the run failed."""
+    """Run one DAG run in-process (``airflow dags test``); non-zero when the run failed.
+
+    ``mark_success_pattern`` (a regex of task ids) marks those tasks successful without running
+    them, e.g. to rerun only the dbt tail of the DAG against an already loaded warehouse.
+    """
     args = ["dags", "test", dag_id]
     if logical_date:
         args.append(logical_date)
+    if mark_success_pattern:
+        args += ["--mark-success-pattern", mark_success_pattern]
     return run_airflow(settings, args, log_file=log_file, on_line=on_line)

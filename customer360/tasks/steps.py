@@ -40,9 +40,18 @@ def ingest_steps() -> list[StepConfig]:
     return [ingest_step(source) for source in SOURCES]
 
 
+# Task logs are files, not terminals: dbt's colour codes would only clutter them.
+DBT_ENV = {"DBT_USE_COLORS": "false"}
+
+
 def _dbt(name: str, *args: str, description: str) -> StepConfig:
     return StepConfig(
-        name=name, image=ImageKind.DBT, argv=("dbt", *args), resources=DBT_RESOURCES, description=description
+        name=name,
+        image=ImageKind.DBT,
+        argv=("dbt", *args),
+        env=DBT_ENV,
+        resources=DBT_RESOURCES,
+        description=description,
     )
 
 
