@@ -198,11 +198,8 @@ class CsvStream:
             text = text.replace("\r\n", "\n")
         if '"' in text:
             return None
-        if self.pick is not None and not self._picked_between(self.lines_read + 1, text.count("\n")):
-            count = text.count("\n")  # nothing wanted here: account for the lines and move on
-            self.lines_read += count
-            self.data_rows += count
-            return ""
+        if self.pick is not None:
+            return self._picked_lines(text)
         lines = text.split("\n")
         lines.pop()  # blocks end with "\n"
         count = len(lines)
@@ -307,10 +304,21 @@ class CsvStream:
         else:
             runs.append([self.emitted - count + 1, first_line, count])
 
-    def _picked_between(self, first_line: int, count: int) -> bool:
+    def _picked_lines(self, text: str) -> str:
+        """Pick mode, quote-free block: every line is one record, and the wanted ones were
+        emitted (valid) in pass 1, so no checks are needed; only the line count matters."""
         assert self.pick is not None
-        i = bisect_left(self.pick, first_line)
-        return i < len(self.pick) and self.pick[i] < first_line + count
+        first = self.lines_read + 1
+        count = text.count("\n")
+        self.lines_read += count
+        self.data_rows += count
+        start = bisect_left(self.pick, first)
+        stop = bisect_left(self.pick, first + count)
+        if start == stop:
+            return ""
+        lines = text.split("\n")
+        end = self.trailer + "\n"
+        return "".join(f"{lines[n - first]},{n}{end}" for n in self.pick[start:stop])
 
     def lines_of_ordinals(self, ordinals: Iterable[int]) -> list[int]:
         """File line numbers of emitted records, given their 1-based order in the COPY stream."""
