@@ -33,7 +33,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="C360_", extra="ignore", frozen=True)
 
-    state_dir: Path = Field(default=PROJECT_ROOT / ".state", description="Embedded servers' data, logs, credentials.")
+    state_dir: Path = Field(
+        default=PROJECT_ROOT / ".state", description="Embedded servers' data, logs, credentials."
+    )
 
     pg_host: str = "127.0.0.1"
     pg_port: int = 55432
@@ -43,7 +45,9 @@ class Settings(BaseSettings):
 
     s3_endpoint_url: str = "http://127.0.0.1:8333"
     s3_access_key_id: str | None = Field(default=None, description="Generated into the state dir when unset.")
-    s3_secret_access_key: str | None = Field(default=None, description="Generated into the state dir when unset.")
+    s3_secret_access_key: str | None = Field(
+        default=None, description="Generated into the state dir when unset."
+    )
     s3_bucket: str = LAKE_BUCKET
     s3_region: str = "us-east-1"
 
