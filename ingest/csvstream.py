@@ -28,6 +28,9 @@ from customer360.contract import Source
 from ingest.errors import HeaderMismatchError
 
 BLOCK_BYTES = 1 << 20
+# A block where more than 1 line in this many has quotes goes through one csv reader; fewer
+# quoted lines (e.g. the odd decimal comma) are parsed one by one inside the fast path.
+QUOTED_SHARE_FOR_READER = 8
 UTF8_BOM = b"\xef\xbb\xbf"
 # Records may legitimately hold large fields (a 1 MB note); the csv module's default limit is
 # 128 KiB. The ceiling still bounds memory per record if a stray quote swallows the file.
@@ -81,6 +84,14 @@ def printable_raw(text: str) -> str:
     if not _SURROGATES.search(text):
         return text
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _fields_of(line: str) -> list[str]:
+    """Fields of one line for a reject reason (a line the csv reader cannot read has none)."""
+    try:
+        return next(csv.reader([line], strict=True), [])
+    except csv.Error:
+        return []
 
 
 def _split_lines(text: str) -> list[str]:
@@ -187,34 +198,46 @@ class CsvStream:
                 yield from self._slow_block(text, valid, blocks)
 
     def _fast_block(self, text: str, valid: bool) -> str | None:
-        """The block re-emitted with C-level operations, or None if it needs the record path.
+        """The block re-emitted mostly by C-level operations, or None if it needs the record path.
 
-        Without a quote character every line is exactly one record, so a bad line (field count,
-        bad bytes, NUL, empty required field) is rejected on its own and the rest stays fast.
+        When every line holds an even number of quote characters, no record continues onto the
+        next line (in RFC 4180 only an open quoted field does that), so each line is one record.
+        Quote-free blocks are checked by per-line comma counts and re-emitted as they are, with
+        only bad lines rejected on their own; blocks with quotes go through one csv reader.
         """
         if "\r" in text:
             if text.count("\r\n") != text.count("\r"):
                 return None  # a bare CR: let the csv reader judge it
             text = text.replace("\r\n", "\n")
+        quoted: list[int] = []
         if '"' in text:
-            return None
-        if self.pick is not None:
+            lines = text.split("\n")
+            lines.pop()  # blocks end with "\n"
+            quote_counts = list(map(str.count, lines, repeat('"')))
+            if any(q % 2 for q in quote_counts):
+                return None  # a quoted field spans lines
+            quoted = [i for i, q in enumerate(quote_counts) if q]
+            if len(quoted) * QUOTED_SHARE_FOR_READER > len(lines):  # e.g. addresses: most lines
+                return self._quoted_block(lines, valid and "\x00" not in text)
+        elif self.pick is not None:
             return self._picked_lines(text)
-        lines = text.split("\n")
-        lines.pop()  # blocks end with "\n"
+        else:
+            lines = text.split("\n")
+            lines.pop()
         count = len(lines)
         commas = self.n_fields - 1
         counts = list(map(str.count, lines, repeat(",")))
         bad: set[int] = set()
         if counts.count(commas) != count:
             bad.update(i for i, c in enumerate(counts) if c != commas)
+            bad.difference_update(quoted)  # their commas may be inside quotes
         if "\x00" in text:
             bad.update(i for i, line in enumerate(lines) if "\x00" in line)
         if not valid:
             bad.update(i for i, line in enumerate(lines) if not line.isascii() and _SURROGATES.search(line))
         if self.required and (",," in text or "\n," in text or ",\n" in text or text.startswith(",")):
             for i, line in enumerate(lines):
-                if ",," in line or line.startswith(",") or line.endswith(","):
+                if (",," in line or line.startswith(",") or line.endswith(",")) and '"' not in line:
                     fields = line.split(",")
                     if len(fields) == self.n_fields and any(fields[j] == "" for j in self.required):
                         bad.add(i)
@@ -222,32 +245,103 @@ class CsvStream:
         self.lines_read += count
         self.data_rows += count
         end = self.trailer + "\n"
-        if not bad and self.pick is None:
+        if not bad and not quoted and self.pick is None:
             self.emitted += count
             self._note_emitted(first, count)
             numbers = map(str, range(first, first + count))
             return "".join(chain.from_iterable(zip(lines, repeat(","), numbers, repeat(end))))
-        for i in sorted(bad):
+        quoted_set = set(quoted)
+        for i in sorted(bad):  # found by the line-level checks above
             line = lines[i]
-            reason = self._record_problem(line, line.split(",") if line else [], check_bytes=True)
+            fields = _fields_of(line) if i in quoted_set else (line.split(",") if line else [])
+            reason = self._record_problem(line, fields, check_bytes=True)
             self._reject(first + i, line, reason or "unreadable record")
-        keep = [i for i in range(count) if i not in bad]
-        for i in keep:
+        rewritten: dict[int, str] = {}
+        for i in quoted:  # a few quoted lines (e.g. a decimal comma): parsed one by one
+            if i not in bad:
+                out = self._parse_line(lines[i], first + i, not valid)
+                if out is None:
+                    bad.add(i)
+                else:
+                    rewritten[i] = out
+        parts: list[str] = []
+        pick = self._pick_set
+        for i in range(count):
+            if i in bad:
+                continue
+            number = first + i
             self.emitted += 1
-            self._note_emitted(first + i, 1)
-        if self._pick_set is not None:
-            keep = [i for i in keep if first + i in self._pick_set]
-        kept_lines = [lines[i] for i in keep]
-        numbers = (str(first + i) for i in keep)
-        return "".join(chain.from_iterable(zip(kept_lines, repeat(","), numbers, repeat(end))))
+            self._note_emitted(number, 1)
+            if pick is None or number in pick:
+                parts.append(rewritten.get(i, lines[i]))
+                parts.append(f",{number}{end}")
+        return "".join(parts)
+
+    def _parse_line(self, line: str, number: int, check_bytes: bool) -> str | None:
+        """One quoted single-line record: its canonical CSV, or None after rejecting it."""
+        try:
+            rows = list(csv.reader([line], strict=True))
+        except csv.Error as error:
+            self._reject(number, line, f"malformed CSV: {error}")
+            return None
+        fields = rows[0] if len(rows) == 1 else []
+        reason = None
+        if check_bytes or len(fields) != self.n_fields or "" in fields or "\x00" in line:
+            reason = self._record_problem(line, fields, check_bytes)
+        if reason:
+            self._reject(number, line, reason)
+            return None
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow(fields)
+        return buffer.getvalue()
+
+    def _quoted_block(self, lines: list[str], clean_bytes: bool) -> str:
+        """A block of single-line records with quotes: one csv reader over all its lines."""
+        first = self.lines_read + 1
+        count = len(lines)
+        self.lines_read += count
+        self.data_rows += count
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator=self.trailer + "\n")
+        pick = self._pick_set
+        base = 0  # index of the first line the current reader was given
+        reader = csv.reader(lines, strict=True)
+        while (index := base + reader.line_num) < count:
+            error = None
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                fields, error = [], f"malformed CSV: {exc}"
+            if base + reader.line_num - index != 1:
+                # a stray quote made the reader run into the next line: judge this line alone
+                # and start a fresh reader after it
+                fields, error = _fields_of(lines[index]), error or "malformed CSV: unterminated quoted field"
+                base = index + 1
+                reader = csv.reader(lines[base:], strict=True)
+            number = first + index
+            line = lines[index]
+            reason = error
+            if reason is None and (not clean_bytes or len(fields) != self.n_fields or "" in fields):
+                reason = self._record_problem(line, fields, check_bytes=not clean_bytes)
+            if reason:
+                self._reject(number, line, reason)
+                continue
+            self.emitted += 1
+            self._note_emitted(number, 1)
+            if pick is None or number in pick:
+                fields.append(str(number))
+                writer.writerow(fields)
+        return out.getvalue()
 
     def _slow_block(self, text: str, valid: bool, blocks: Iterator[tuple[str, bool]]) -> Iterator[str]:
-        """Record-by-record path (quoted fields, bare CRs); may pull further blocks to finish a
-        record that spans them. Line numbers come from the reader's own line count."""
+        """Record-by-record path (records spanning lines, bare CRs); may pull further blocks to
+        finish a record that spans them. Line numbers come from the reader's own line count."""
         lines = _split_lines(text)
-        extra: list[str] = []  # lines pulled from later blocks, kept for raw_line of rejects
-        # "valid" = valid UTF-8 and no NUL: only then may a record skip the byte checks.
-        state = {"valid": valid and "\x00" not in text}
+        # Lines pulled from later blocks; consumed ones are dropped so memory stays bounded.
+        extra: list[str] = []
+        state = {"valid": valid and "\x00" not in text, "dropped": 0}
 
         def more_lines() -> Iterator[str]:
             for more_text, more_valid in blocks:
@@ -257,13 +351,18 @@ class CsvStream:
                 yield from new
 
         def raw_of(start: int, stop: int) -> str:
-            return "".join((lines + extra)[start:stop] if extra else lines[start:stop])
+            head = lines[start:stop] if start < len(lines) else []
+            if stop <= len(lines):
+                return "".join(head)
+            offset = len(lines) + state["dropped"]
+            return "".join(head + extra[max(start - offset, 0) : stop - offset])
 
         reader = csv.reader(chain(lines, more_lines()), strict=True)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator=self.trailer + "\n")
         base = self.lines_read
-        while reader.line_num < len(lines) + len(extra):
+        pick = self._pick_set
+        while reader.line_num < len(lines) + state["dropped"] + len(extra):
             before = reader.line_num
             error: str | None = None
             try:
@@ -276,23 +375,27 @@ class CsvStream:
             self.data_rows += 1
             reason = error
             if reason is None and (len(fields) != self.n_fields or "" in fields or not state["valid"]):
-                reason = self._record_problem(raw_of(before, reader.line_num), fields, not state["valid"])
+                raw = raw_of(before, reader.line_num) if not state["valid"] else ""
+                reason = self._record_problem(raw, fields, not state["valid"])
             if reason:
                 raw = raw_of(before, reader.line_num)
                 self._reject(first, raw[:-1] if raw.endswith("\n") else raw, reason)
-                continue
-            self.emitted += 1
-            self._note_emitted(first, 1)
-            if reader.line_num - before > 1:
-                self.multiline_emitted += 1
-            if self._pick_set is not None and first not in self._pick_set:
-                continue
-            fields.append(str(first))
-            writer.writerow(fields)
-            if out.tell() >= BLOCK_BYTES:
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
+            else:
+                self.emitted += 1
+                self._note_emitted(first, 1)
+                if reader.line_num - before > 1:
+                    self.multiline_emitted += 1
+                if pick is None or first in pick:
+                    fields.append(str(first))
+                    writer.writerow(fields)
+                    if out.tell() >= BLOCK_BYTES:
+                        yield out.getvalue()
+                        out.seek(0)
+                        out.truncate()
+            consumed = reader.line_num - len(lines) - state["dropped"]
+            if consumed > 0:
+                del extra[:consumed]
+                state["dropped"] += consumed
         self.lines_read = base + reader.line_num
         if out.tell():
             yield out.getvalue()
@@ -336,7 +439,7 @@ class CsvStream:
         self.on_reject(RejectedRecord(line_number, printable_raw(raw_line.removesuffix("\r")), reason))
 
     def _record_problem(self, raw: str, fields: list[str], check_bytes: bool) -> str | None:
-        bad = _SURROGATES.search(raw) if check_bytes else None
+        bad = _SURROGATES.search(raw) if check_bytes and not raw.isascii() else None
         if bad:
             shown = " ".join(f"0x{ord(ch) - 0xDC00:02x}" for ch in bad.group()[:8])
             return f"invalid UTF-8 byte(s) {shown}"

@@ -152,3 +152,34 @@ def test_pick_mode_emits_only_the_wanted_records(block_bytes: int) -> None:
     stream = CsvStream(chunks, ORDERS, "k", lambda _r: None, block_bytes=block_bytes, pick=[3, 8])
     rows = list(csv.reader(io.StringIO("".join(stream.copy_blocks()), newline="")))
     assert [row[-1] for row in rows] == ["3", "8"] and rows[0][4] == "multi\r\nline, quoted"
+
+
+QUOTED_LINES = [
+    _row(1, '"47,35"'),
+    _row(2, '"say ""hi"""'),
+    f'"3",7,{TS},1.00,"x"y,placed,{TS}',  # text after a closing quote: malformed
+    _row(4) + ",extra",
+    f'5,,{TS},1.00,"a,b",placed,{TS}',  # empty required user_id next to a quoted comma
+    _row(6),
+]
+
+
+@pytest.mark.parametrize("padding", [0, 60])  # mostly quoted lines / a few quoted lines
+@pytest.mark.parametrize("block_bytes", [64, 1 << 20])
+def test_quoted_single_line_records_match_the_record_path(block_bytes: int, padding: int) -> None:
+    """Blocks whose lines are all complete records are handled line by line; a block with a
+    record spanning lines goes through the record path. Both must agree on every record."""
+    body = "\n".join(QUOTED_LINES + [_row(100 + i) for i in range(padding)]) + "\n"
+    lines_path = (HEADER + "\n" + body).encode()
+    # a leading multi-line record (odd quote count on its first line) forces the record path
+    record_path = (HEADER + "\n" + _row(0, '"multi\nline"') + "\n" + body).encode()
+    rows_a, rejects_a, _ = _run(lines_path, block_bytes=block_bytes)
+    rows_b, rejects_b, stream_b = _run(record_path, block_bytes=block_bytes)
+    rejects_a, rejects_b = sorted(rejects_a), sorted(rejects_b)  # the order of the calls may differ
+    assert stream_b.multiline_emitted == 1
+    shift = [[*row[:-1], str(int(row[-1]) - 2)] for row in rows_b[1:]]
+    assert rows_a == shift
+    assert rejects_a == [(line - 2, reason) for line, reason in rejects_b]
+    assert [row[4] for row in rows_a[:3]] == ["47,35", 'say "hi"', "USD"] and len(rows_a) == 3 + padding
+    assert [line for line, _ in rejects_a] == [4, 5, 6]
+    assert "malformed CSV" in rejects_a[0][1] and "required field user_id" in rejects_a[2][1]
