@@ -26,8 +26,7 @@ from customer360.contract import (
 from customer360.embedded_airflow.env import AIRFLOW_DATABASE
 from customer360.settings import Settings
 from customer360.stack import postgres
-from customer360.tasks.assets import MART_MODELS
-from customer360.tasks.steps import DBT_STEPS
+from customer360.tasks.steps import DBT_STEPS, MART_MODELS
 
 TOP_CUSTOMERS = 5
 

@@ -7,8 +7,19 @@ catalogue in :mod:`customer360.tasks.steps`. The runtime variants live in ``loca
 
 from __future__ import annotations
 
+from typing import Any
+
 from customer360.tasks.config import ResourceConfig, StepConfig
 from customer360.tasks.constants import ImageKind, TaskRuntime
-from customer360.tasks.factory import build_step_task
 
 __all__ = ["ImageKind", "ResourceConfig", "StepConfig", "TaskRuntime", "build_step_task"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the factory imports Airflow (seconds on a small machine); the demo and the docs server
+    # use the Airflow-free parts of this package and should not pay for it.
+    if name == "build_step_task":
+        from customer360.tasks.factory import build_step_task
+
+        return build_step_task
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,13 +11,12 @@ from __future__ import annotations
 from airflow.sdk import Asset
 
 from customer360.contract import LAKE_BUCKET, PRODUCTION_SCHEMA, RAW_PREFIX, SOURCES, STAGING_SCHEMA
+from customer360.tasks.steps import MART_MODELS
 
 ASSET_GROUP = "customer360"
 
 # Raw source files in the lake; updated by the new-day simulator (or any producer of raw files).
 LAKE_RAW = Asset(name="lake.raw", uri=f"s3://{LAKE_BUCKET}/{RAW_PREFIX}", group=ASSET_GROUP)
-
-MART_MODELS = ("dim_customers", "dim_date", "fct_orders", "fct_support_tickets", "customer_360")
 
 
 def staging_table(source: str) -> Asset:

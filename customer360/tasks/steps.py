@@ -69,6 +69,9 @@ DBT_BUILD_MARTS = _dbt(
 )
 DBT_DOCS_GENERATE = _dbt("dbt_docs_generate", "docs", "generate", description="Render the dbt docs site.")
 
+# The marts `dbt_build_marts` builds in `production` (published as Airflow assets).
+MART_MODELS = ("dim_customers", "dim_date", "fct_orders", "fct_support_tickets", "customer_360")
+
 DBT_STEPS: tuple[StepConfig, ...] = (
     DBT_SOURCE_FRESHNESS,
     DBT_BUILD_STAGING,

@@ -17,8 +17,8 @@ from psycopg2.extensions import connection as Connection
 from customer360.demo_report import task_states
 from customer360.embedded_airflow import cli as airflow_cli
 from customer360.settings import Settings
-from customer360.tasks.assets import MART_MODELS
-from customer360.tasks.local import local_step_env, run_streaming
+from customer360.tasks.steps import MART_MODELS
+from customer360.tasks.subprocess_runner import local_step_env, run_streaming
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,8 @@ import pytest
 from customer360.tasks.config import StepConfig
 from customer360.tasks.constants import ImageKind
 from customer360.tasks.exceptions import StepFailedError
-from customer360.tasks.local import LocalStepOperator, keep_dbt_run_results, local_step_env, run_streaming
+from customer360.tasks.local import LocalStepOperator
+from customer360.tasks.subprocess_runner import keep_dbt_run_results, local_step_env, run_streaming
 
 PY = sys.executable
 
@@ -139,8 +140,8 @@ def test_on_kill_stops_the_child_and_its_children(tmp_path: Path) -> None:
     thread = threading.Thread(target=run)
     thread.start()
     deadline = time.monotonic() + 60
-    while not pids.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    while not (pids.exists() and pids.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the file exists a moment before its content does
     grandchild = int(pids.read_text())
     child = op._process.pid
     op.on_kill()
