@@ -184,6 +184,10 @@ def main() -> None:
             references: list[float] = []
             for day, (name, (path, rows, _dirty)) in enumerate(files.items(), start=1):
                 key = ORDERS.object_key(f"2026-11-{day:02d}", "0001")
+                for old in s3.list_objects_v2(Bucket=settings.s3_bucket, Prefix=ORDERS.prefix).get(
+                    "Contents", []
+                ):
+                    s3.delete_object(Bucket=settings.s3_bucket, Key=old["Key"])  # one object per run
                 s3.upload_file(str(path), settings.s3_bucket, key)
                 runs = []
                 for _ in range(args.repeats):
