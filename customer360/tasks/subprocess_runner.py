@@ -10,15 +10,19 @@ on top of this process's environment, so the virtualenv's ``PATH`` still finds `
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from customer360.tasks._common import command_line, load_settings
 from customer360.tasks.constants import LOCAL_KILL_GRACE_SECONDS
@@ -40,18 +44,44 @@ def local_step_env(step_env: Mapping[str, str], base: Mapping[str, str] | None =
     return env
 
 
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the group is already gone
+        os.killpg(pgid, sig)
+
+
+def _live_group_members(pgid: int) -> list[int]:
+    """Processes still running in the group (zombies waiting for a reaper do not count)."""
+    members = []
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                members.append(proc.pid)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return members
+
+
 def terminate_process_group(process: subprocess.Popen[str], grace_seconds: float) -> None:
-    """SIGTERM the child's process group, then SIGKILL what is left after ``grace_seconds``."""
+    """SIGTERM the child's whole process group, SIGKILL what is left after ``grace_seconds``.
+
+    Returns only when no member of the group runs any more: dbt or a loader that forked helpers
+    must not keep writing after Airflow has marked the task failed.
+    """
     if process.poll() is not None:
         return
+    pgid = process.pid  # start_new_session=True made the child its group's leader
+    _signal_group(pgid, signal.SIGTERM)
     try:
-        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=grace_seconds)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _signal_group(pgid, signal.SIGKILL)
         process.wait()
-    except ProcessLookupError:
-        pass
+    deadline = time.monotonic() + grace_seconds
+    while _live_group_members(pgid):
+        if time.monotonic() > deadline:
+            _signal_group(pgid, signal.SIGKILL)
+            return
+        time.sleep(0.1)
 
 
 def dbt_target_dir(env: Mapping[str, str]) -> Path:
