@@ -28,7 +28,7 @@ from customer360.settings import Settings, get_settings
 from customer360.stack import stack
 from customer360.stack.errors import StackError
 from customer360.tasks.config import DEMO_DATASET, DatasetConfig
-from customer360.tasks.subprocess_runner import local_step_env, run_streaming
+from customer360.tasks.subprocess_runner import dbt_target_dir, local_step_env, run_streaming
 
 DAG_ID = "customer360_elt"
 _TASK_EVENT = re.compile(r"\[DAG TEST\] (starting|end task) task_id=(\w+)")
@@ -110,11 +110,14 @@ def main(argv: list[str] | None = None) -> int:
 
     _say("[5/5] report")
     _say(build_report(settings, DAG_ID, since=started_at))
-    target = settings.dbt_project_dir / "target"
+    target = dbt_target_dir(local_step_env({}))
     _say("")
     _say(f"dbt docs site: {target / 'index.html'} (serve it on loopback: make docs-serve)")
-    _say(f"logs: this run {run_log}; Airflow {AirflowPaths.of(settings).logs}; servers {logs_dir}")
-    _say("Airflow UI: make ui (stop with make ui-stop); stack: make status / make down")
+    _say(f"dbt results per step: {target / 'run_results'}/<task>.json")
+    _say(f"logs: this run, every task's output: {run_log}")
+    _say(f"      runs scheduled by `make ui`: {AirflowPaths.of(settings).logs}/dag_id=*/run_id=*/task_id=*/")
+    _say(f"      servers: {logs_dir}")
+    _say("Airflow UI: make ui (stop with make ui-stop); stack: make status / make down; docs/operations.md")
     elapsed = time.monotonic() - began
     if code != 0:
         _say(f"DAG run FAILED after {elapsed:.0f}s (airflow exit code {code}); see {run_log}")

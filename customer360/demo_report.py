@@ -27,6 +27,7 @@ from customer360.embedded_airflow.env import AIRFLOW_DATABASE
 from customer360.settings import Settings
 from customer360.stack import postgres
 from customer360.tasks.steps import DBT_STEPS, MART_MODELS
+from customer360.tasks.subprocess_runner import dbt_target_dir, local_step_env
 
 TOP_CUSTOMERS = 5
 
@@ -180,7 +181,7 @@ def build_report(settings: Settings, dag_id: str, since: datetime) -> str:
         tasks=task_states(settings, dag_id),
         staging=table_counts(settings, STAGING_SCHEMA, SOURCES),
         rejected=rejected_rows(settings),
-        tests=dbt_test_counts(settings.dbt_project_dir / "target", since),
+        tests=dbt_test_counts(dbt_target_dir(local_step_env({})), since),
         marts=table_counts(settings, PRODUCTION_SCHEMA, MART_MODELS),
         top=top_customers(settings),
     )
