@@ -46,13 +46,15 @@ test: tools ## Run the default test suite (real embedded PostgreSQL + S3, helm)
 	$(RUN) pytest -m "$(PYTEST_MARKERS)"
 
 # ---- embedded Airflow UI and dbt docs (docs/operations.md) -------------------------------------
-.PHONY: ui ui-stop ui-status docs-serve
+.PHONY: ui ui-stop ui-status airflow docs-serve
 ui: venv ## Start Airflow's api-server, scheduler, dag-processor, triggerer on loopback (admin password under .state/)
 	$(RUN) python -m customer360.embedded_airflow up
 ui-stop: venv ## Stop the Airflow services started by `make ui`
 	$(RUN) python -m customer360.embedded_airflow down
 ui-status: venv ## Show whether the Airflow services run
 	$(RUN) python -m customer360.embedded_airflow status
+airflow: venv ## Run the Airflow CLI with the embedded config: make airflow ARGS="dags list"
+	$(RUN) python -m customer360.embedded_airflow airflow $(ARGS)
 docs-serve: venv ## Serve the dbt docs site (written by the DAG's last task) on loopback
 	$(RUN) python -m customer360.docs_serve
 

@@ -1,4 +1,4 @@
-"""``python -m customer360.embedded_airflow up|down|status``: the embedded Airflow services.
+"""``python -m customer360.embedded_airflow up|down|status|airflow ...``: the embedded Airflow.
 
 Thin: parse the command, call :mod:`customer360.embedded_airflow.services`, print the result.
 """
@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from customer360.embedded_airflow import services
+from customer360.embedded_airflow.cli import run_airflow
 from customer360.settings import get_settings
 from customer360.stack import stack
 from customer360.stack.errors import StackError
@@ -16,9 +17,16 @@ from customer360.stack.errors import StackError
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m customer360.embedded_airflow")
-    parser.add_argument("command", choices=["up", "down", "status"], help="start, stop or show the services")
+    parser.add_argument(
+        "command",
+        choices=["up", "down", "status", "airflow"],
+        help="start, stop or show the services; `airflow ARGS...` runs the Airflow CLI with this config",
+    )
+    parser.add_argument("airflow_args", nargs=argparse.REMAINDER, help="arguments for `airflow`")
     args = parser.parse_args(argv)
     settings = get_settings()
+    if args.command == "airflow":
+        return run_airflow(settings, args.airflow_args, on_line=print)
     if args.command == "up":
         try:
             stack.up(settings)
