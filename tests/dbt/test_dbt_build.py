@@ -27,9 +27,7 @@ from customer360.settings import Settings
 pytestmark = pytest.mark.integration
 
 USERS = 2000
-# Seed 2: its support_tickets hold no invalid-UTF-8 record, which the loader cannot reject yet
-# (COPY fails on the surrogate; reported to ingest). Any seed should do once that is fixed.
-SEED = 2
+SEED = 4  # with 2000 users every dirt kind the warn tests count occurs a few times
 BIN = Path(sys.executable).parent
 # The incremental run must find its rows through the high-water mark, not through the lookback.
 NO_LOOKBACK = ["--vars", "{incremental_lookback_minutes: 0}"]
