@@ -17,9 +17,10 @@ from typing import Any
 import boto3
 import psycopg2
 from botocore.config import Config
+from psycopg2 import sql
 from psycopg2.extensions import connection as PgConnection
 
-from customer360.contract import Source
+from customer360.contract import LOADS_TABLE, REJECTED_ROWS_TABLE, STAGING_SCHEMA, Source
 from customer360.settings import Settings
 from ingest.ddl import ensure_staging_schema
 from ingest.errors import ObjectChangedError, ObjectVanishedError, PermanentLoadError
@@ -116,6 +117,10 @@ def load_source(
         for obj in objects:
             refresh = partial(head_object, s3, bucket)
             _load_one(warehouse, opener, refresh, source, obj, report, policy)
+        if report.loaded:
+            with_retry(
+                lambda: _analyze(warehouse.conn, source), "analyze", policy, warehouse.reconnect_if_broken
+            )
     finally:
         warehouse.close()
     log.info(
@@ -126,6 +131,18 @@ def load_source(
         len(report.failed),
     )
     return report
+
+
+def _analyze(conn: PgConnection, source: Source) -> None:
+    """Refresh planner statistics after a load: dbt's queries run right after, before autovacuum
+    would have looked at the freshly filled tables."""
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for table in (source.name, LOADS_TABLE, REJECTED_ROWS_TABLE):
+                cur.execute(sql.SQL("analyze {}").format(sql.Identifier(STAGING_SCHEMA, table)))
+    finally:
+        conn.autocommit = False
 
 
 def _load_one(

@@ -60,6 +60,13 @@ def test_load_all_reconciles_with_the_generator(dataset: dict, first_run, pg_con
         # one plain log line per object, with its figures
         line = f"loaded {key}: rows_loaded={obj['loadable_rows']} rows_rejected={obj['rejected_rows']}"
         assert line in first_run.stderr
+    with pg_conn.cursor() as cur:  # planner statistics are fresh for dbt, which runs next
+        cur.execute(
+            "select count(*) from pg_stat_user_tables where schemaname = 'staging'"
+            " and relname = any(%s) and last_analyze is not null",
+            (list(SOURCES),),
+        )
+        assert cur.fetchone()[0] == len(SOURCES)
 
 
 def test_second_run_changes_nothing(dataset: dict, first_run, pg_conn) -> None:
