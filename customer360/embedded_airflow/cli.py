@@ -42,6 +42,8 @@ def run_airflow(
         bufsize=1,
     )
     assert process.stdout is not None
+    if log_file:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
     log_handle = log_file.open("a", encoding="utf-8") if log_file else None
     try:
         for line in process.stdout:
