@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     k8s_namespace: str = "customer360"
     task_secret_name: str = "customer360-task-credentials"
     task_configmap_name: str = "customer360-task-config"
+    # Set by the Helm chart on Airflow: the dbt pods' own Secret (dbt warehouse role; unset = the
+    # task Secret), the task pods' ServiceAccount, and the PVC the docs task writes the site to.
+    dbt_task_secret_name: str | None = None
+    task_service_account_name: str | None = None
+    docs_pvc_name: str | None = None
+    docs_mount_path: str = "/dbt-docs"
 
     # Embedded Airflow (`make ui`): the api-server (UI + execution API) listens here, loopback only.
     airflow_host: str = "127.0.0.1"

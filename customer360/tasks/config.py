@@ -48,6 +48,8 @@ class StepConfig:
     env: Mapping[str, str] = field(default_factory=dict)
     resources: ResourceConfig = field(default_factory=ResourceConfig)
     description: str = ""
+    # Writes the dbt docs site: in a cluster with a docs volume, its target dir is that volume.
+    publishes_docs: bool = False
 
     def __post_init__(self) -> None:
         if not _TASK_ID.match(self.name):

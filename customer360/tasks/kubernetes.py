@@ -41,13 +41,16 @@ class KubernetesStepOperator(StepOperatorBase, KubernetesPodOperator):
             "image_pull_policy": pod_defaults.IMAGE_PULL_POLICY,
             "cmds": [step.argv[0]],
             "arguments": list(step.argv[1:]),
-            "env_vars": [k8s.V1EnvVar(name=k, value=v) for k, v in pod_defaults.pod_env(step).items()],
-            "env_from": task_env_from(settings.task_configmap_name, settings.task_secret_name),
+            "env_vars": [
+                k8s.V1EnvVar(name=k, value=v) for k, v in pod_defaults.pod_env(step, settings).items()
+            ],
+            "env_from": task_env_from(settings.task_configmap_name, pod_defaults.secret_name(step, settings)),
             "container_resources": pod_defaults.container_resources(step),
             "security_context": pod_defaults.pod_security_context(),
             "container_security_context": pod_defaults.container_security_context(),
-            "volumes": [pod_defaults.tmp_volume()],
-            "volume_mounts": [pod_defaults.tmp_volume_mount()],
+            "volumes": pod_defaults.pod_volumes(step, settings),
+            "volume_mounts": pod_defaults.pod_volume_mounts(step, settings),
+            "service_account_name": settings.task_service_account_name,
             "labels": pod_defaults.pod_labels(step),
             "automount_service_account_token": False,  # steps never talk to the Kubernetes API
             "on_finish_action": pod_defaults.ON_FINISH_ACTION,

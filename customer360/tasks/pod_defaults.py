@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kubernetes.client import models as k8s
 
+from customer360.settings import Settings
 from customer360.tasks.config import StepConfig
 from customer360.tasks.constants import PART_OF_LABEL, PART_OF_VALUE, STEP_LABEL, ImageKind
 
@@ -21,6 +22,7 @@ FS_GROUP = 10001
 TMP_VOLUME_NAME = "tmp"
 TMP_MOUNT_PATH = "/tmp"
 TMP_SIZE_LIMIT = "1Gi"
+DOCS_VOLUME_NAME = "dbt-docs"
 
 STARTUP_TIMEOUT_SECONDS = 300  # first pull of a large image on a cold node
 ON_FINISH_ACTION = "delete_succeeded_pod"  # failed pods stay for `kubectl describe` / logs
@@ -66,18 +68,48 @@ def container_resources(step: StepConfig) -> k8s.V1ResourceRequirements:
     return k8s.V1ResourceRequirements(requests=step.resources.requests(), limits=step.resources.limits())
 
 
-def tmp_volume() -> k8s.V1Volume:
-    return k8s.V1Volume(name=TMP_VOLUME_NAME, empty_dir=k8s.V1EmptyDirVolumeSource(size_limit=TMP_SIZE_LIMIT))
+def _docs_volume_wanted(step: StepConfig, settings: Settings) -> bool:
+    return step.publishes_docs and bool(settings.docs_pvc_name)
 
 
-def tmp_volume_mount() -> k8s.V1VolumeMount:
-    return k8s.V1VolumeMount(name=TMP_VOLUME_NAME, mount_path=TMP_MOUNT_PATH)
+def pod_volumes(step: StepConfig, settings: Settings) -> list[k8s.V1Volume]:
+    """An emptyDir ``/tmp`` for every pod; the docs volume (a PVC) for the docs step, if the chart has one."""
+    volumes = [
+        k8s.V1Volume(name=TMP_VOLUME_NAME, empty_dir=k8s.V1EmptyDirVolumeSource(size_limit=TMP_SIZE_LIMIT))
+    ]
+    if _docs_volume_wanted(step, settings):
+        volumes.append(
+            k8s.V1Volume(
+                name=DOCS_VOLUME_NAME,
+                persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(
+                    claim_name=settings.docs_pvc_name
+                ),
+            )
+        )
+    return volumes
 
 
-def pod_env(step: StepConfig) -> dict[str, str]:
+def pod_volume_mounts(step: StepConfig, settings: Settings) -> list[k8s.V1VolumeMount]:
+    mounts = [k8s.V1VolumeMount(name=TMP_VOLUME_NAME, mount_path=TMP_MOUNT_PATH)]
+    if _docs_volume_wanted(step, settings):
+        mounts.append(k8s.V1VolumeMount(name=DOCS_VOLUME_NAME, mount_path=settings.docs_mount_path))
+    return mounts
+
+
+def pod_env(step: StepConfig, settings: Settings) -> dict[str, str]:
     """Non-secret env a pod adds on top of its ConfigMap and Secret; the step's own env wins."""
     env = dict(POD_ENV)
     if step.image is ImageKind.DBT:
         env.update(DBT_POD_ENV)
+    if _docs_volume_wanted(step, settings):
+        # The docs server serves this volume: the site (index.html, manifest, catalog) goes there.
+        env["DBT_TARGET_PATH"] = settings.docs_mount_path
     env.update(step.env)
     return env
+
+
+def secret_name(step: StepConfig, settings: Settings) -> str:
+    """dbt pods log in with the dbt role's Secret when the chart provides one (least privilege)."""
+    if step.image is ImageKind.DBT and settings.dbt_task_secret_name:
+        return settings.dbt_task_secret_name
+    return settings.task_secret_name

@@ -44,7 +44,7 @@ def ingest_steps() -> list[StepConfig]:
 DBT_ENV = {"DBT_USE_COLORS": "false"}
 
 
-def _dbt(name: str, *args: str, description: str) -> StepConfig:
+def _dbt(name: str, *args: str, description: str, publishes_docs: bool = False) -> StepConfig:
     return StepConfig(
         name=name,
         image=ImageKind.DBT,
@@ -52,6 +52,7 @@ def _dbt(name: str, *args: str, description: str) -> StepConfig:
         env=DBT_ENV,
         resources=DBT_RESOURCES,
         description=description,
+        publishes_docs=publishes_docs,
     )
 
 
@@ -67,7 +68,9 @@ DBT_SNAPSHOT = _dbt(
 DBT_BUILD_MARTS = _dbt(
     "dbt_build_marts", "build", "--selector", "marts", description="Build and test the star schema."
 )
-DBT_DOCS_GENERATE = _dbt("dbt_docs_generate", "docs", "generate", description="Render the dbt docs site.")
+DBT_DOCS_GENERATE = _dbt(
+    "dbt_docs_generate", "docs", "generate", description="Render the dbt docs site.", publishes_docs=True
+)
 
 # The marts `dbt_build_marts` builds in `production` (published as Airflow assets).
 MART_MODELS = ("dim_customers", "dim_date", "fct_orders", "fct_support_tickets", "customer_360")

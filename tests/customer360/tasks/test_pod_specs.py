@@ -36,6 +36,8 @@ def cluster_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("C360_K8S_NAMESPACE", "c360-test")
     monkeypatch.setenv("C360_TASK_SECRET_NAME", "c360-task-secret")
     monkeypatch.setenv("C360_TASK_CONFIGMAP_NAME", "c360-task-config")
+    monkeypatch.setenv("C360_DBT_TASK_SECRET_NAME", "c360-task-secret-dbt")
+    monkeypatch.setenv("C360_TASK_SERVICE_ACCOUNT_NAME", "c360-tasks")
 
 
 def pod_of(op: KubernetesPodOperator) -> dict[str, Any]:
@@ -73,12 +75,15 @@ def test_pod_runs_the_steps_argv_in_its_pinned_image(step_and_pod: tuple[Any, di
 
 
 def test_credentials_come_from_the_secret_never_the_spec(step_and_pod: tuple[Any, dict[str, Any]]) -> None:
-    _, pod = step_and_pod
+    step, pod = step_and_pod
     (container,) = pod["spec"]["containers"]
+    # dbt logs in as the dbt warehouse role, loaders and the generator as the loader role
+    secret = "c360-task-secret-dbt" if step.image.value == "dbt" else "c360-task-secret"
     assert container["envFrom"] == [
         {"configMapRef": {"name": "c360-task-config"}},
-        {"secretRef": {"name": "c360-task-secret"}},
+        {"secretRef": {"name": secret}},
     ]
+    assert pod["spec"]["serviceAccountName"] == "c360-tasks"
     names = {env["name"] for env in container.get("env", [])}
     assert not any("PASSWORD" in name or "SECRET" in name or "ACCESS_KEY" in name for name in names)
     assert pod["spec"]["automountServiceAccountToken"] is False
@@ -151,3 +156,27 @@ def test_project_root_is_not_baked_into_pods(step_and_pod: tuple[Any, dict[str, 
     """Paths of this checkout mean nothing inside an image; the ConfigMap supplies DBT_* paths."""
     _, pod = step_and_pod
     assert str(PROJECT_ROOT) not in repr(pod)
+
+
+def test_dbt_pods_fall_back_to_the_task_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("C360_DBT_TASK_SECRET_NAME")
+    monkeypatch.delenv("C360_TASK_SERVICE_ACCOUNT_NAME")
+    pod = pod_of(KubernetesStepOperator(step=DBT_STEPS[0]))
+    assert pod["spec"]["containers"][0]["envFrom"][1] == {"secretRef": {"name": "c360-task-secret"}}
+    assert "serviceAccountName" not in pod["spec"]
+
+
+def test_docs_step_writes_the_site_to_the_docs_volume(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("C360_DOCS_PVC_NAME", "c360-dbt-docs")
+    monkeypatch.setenv("C360_DOCS_MOUNT_PATH", "/dbt-docs")
+    pods = {step.name: pod_of(KubernetesStepOperator(step=step)) for step in DBT_STEPS}
+    docs = pods.pop("dbt_docs_generate")
+    kubernetes_validate.validate(docs, K8S_VERSION, strict=True)
+    (container,) = docs["spec"]["containers"]
+    assert {"name": "dbt-docs", "persistentVolumeClaim": {"claimName": "c360-dbt-docs"}} in docs["spec"][
+        "volumes"
+    ]
+    assert {"name": "dbt-docs", "mountPath": "/dbt-docs"} in container["volumeMounts"]
+    assert {"name": "DBT_TARGET_PATH", "value": "/dbt-docs"} in container["env"]
+    for other in pods.values():  # only the docs step mounts the shared volume
+        assert all(v["name"] != "dbt-docs" for v in other["spec"]["volumes"])
