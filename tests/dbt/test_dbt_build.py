@@ -159,6 +159,24 @@ def day1(pipeline: Pipeline) -> DayBuild:
 @pytest.fixture(scope="module")
 def day2(pipeline: Pipeline, day1: DayBuild) -> DayBuild:
     day = pipeline.generate(1)
+    # The user behind one of yesterday's orphan orders turns up late, in an extra users object:
+    # the incremental run must move that order from the unknown member to the customer.
+    [orphan] = pipeline.query(
+        "select source_customer_id as user_id from production.fct_orders where customer_id = -1"
+        " order by order_id limit 1"
+    )
+    late_user = pipeline.work / "users-late.csv"
+    late_user.write_text(
+        "user_id,name,email,phone,address,country,created_at,updated_at\n"
+        f"{orphan['user_id']},Late Arrival, LATE@Example.org ,,,NL,"
+        "2026-11-02T08:00:00Z,2026-11-02T08:00:00Z\n"
+    )
+    late = {
+        "source": "users",
+        "key": "raw/users/dt=2026-11-02/users-late.csv",
+        "location": str(late_user),
+    }
+    day.summary["objects"].append(late)
     pipeline.land_and_load(day)
     return day, pipeline.transform(*NO_LOOKBACK, freshness=False)
 
@@ -247,6 +265,12 @@ def test_incremental_run_merges_the_new_batch(pipeline: Pipeline, day2: DayBuild
         " and f.order_date < '2026-11-02'"
     )
     assert changed["n"] > 0
+    # the late user's orphan order now belongs to them, and they are in customer_360
+    [late] = pipeline.query(
+        "select f.customer_id, f.source_customer_id from production.fct_orders f"
+        " join production.customer_360 c using (customer_id) where c.full_name = 'Late Arrival'"
+    )
+    assert late["customer_id"] == late["source_customer_id"] > 0
     assert_same_rows(pipeline.actual_customer_360(), pipeline.expected_customer_360())
 
 
