@@ -88,7 +88,9 @@ test-containers: venv ## Container smoke tests: each step's argv in its image (n
 	$(RUN) pytest -m container tests/containers
 
 # ---- benchmarks (print figures; own embedded stack on free ports) -------------------------------
-.PHONY: bench-load
+.PHONY: bench bench-load
+bench: venv ## All benchmarks -> docs/benchmarks.md + plots + JSON (~40 min); BENCH_ARGS="--quick" to try
+	$(RUN) python bench/bench_pipeline.py $(BENCH_ARGS)
 bench-load: venv ## Loader vs psql \copy on a 1M-row orders object: rows/s, ratio, peak RSS
 	$(RUN) python bench/bench_load.py $(BENCH_LOAD_ARGS)
 

@@ -1,0 +1,524 @@
+"""Turn bench_pipeline.py's results (one JSON document) into markdown tables and PNG plots.
+
+Only the part of docs/benchmarks.md between the markers below is written; the prose around it is
+kept, so the explanations stay by hand and the figures always come from a run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+
+START = "<!-- bench:generated:start -->"
+END = "<!-- bench:generated:end -->"
+SKELETON = f"# Benchmarks\n\nRerun with `make bench`.\n\n{START}\n{END}\n"
+
+# Targets of issue 8, checked against every run.
+LOAD_VS_PSQL = 0.6
+LOAD_VS_SEED = 50
+INCREMENTAL_MAX = 0.10
+RSS_FLAT = 1.5  # "flat": the largest object's peak RSS within 1.5x the smallest's
+
+
+def _n(value: float | None, digits: int = 0) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    align = ["---" if i == 0 else "---:" for i in range(len(header))]
+    return [
+        "| " + " | ".join(header) + " |",
+        "| " + " | ".join(align) + " |",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def _run_cells(meta: dict[str, Any], loadavg: list[float] | tuple[float, ...]) -> list[str]:
+    """The machine, date and 1-minute load average that every result row carries."""
+    return [meta["machine_short"], meta["date"], f"{loadavg[0]:.1f}"]
+
+
+RUN_HEADER = ["machine", "date", "load avg"]
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """(target, measured, met) for each target the run measured."""
+    out: list[tuple[str, str, bool | None]] = []
+    load = results.get("load")
+    if load:
+        worst_psql = min(row["ratio_psql"] for row in load["sizes"])
+        worst_seed = min(row["ratio_seed"] for row in load["sizes"])
+        rss = [row["loader_peak_rss_mib"] for row in load["sizes"]]
+        out.append(
+            (
+                f"loader >= {LOAD_VS_PSQL}x psql \\copy",
+                f"{worst_psql:.2f}x (worst size)",
+                worst_psql >= LOAD_VS_PSQL,
+            )
+        )
+        out.append(
+            (
+                f"loader >= {LOAD_VS_SEED}x the seed's way",
+                f"{worst_seed:,.0f}x (worst size)",
+                worst_seed >= LOAD_VS_SEED,
+            )
+        )
+        out.append(
+            (
+                "loader peak RSS flat across sizes",
+                f"{min(rss):.0f}-{max(rss):.0f} MiB",
+                max(rss) <= RSS_FLAT * min(rss),
+            )
+        )
+    for size in results.get("scale", []):
+        inc = size["incremental"]
+        out.append(
+            (
+                f"incremental day <= {INCREMENTAL_MAX:.0%} of full build ({size['users']:,} users)",
+                f"{inc['fraction_load_transform']:.1%} "
+                f"(load {inc['fraction_load']:.1%}, dbt {inc['fraction_transform']:.1%})",
+                inc["fraction_load_transform"] <= INCREMENTAL_MAX,
+            )
+        )
+    for size in results.get("scale", []):
+        noop = size["noop"]
+        out.append(
+            (
+                f"no-op rerun reloads and changes nothing ({size['users']:,} users)",
+                f"{noop['load_events'].get('loaded', 0)} objects loaded, "
+                f"{len(noop['changed'])} figures changed",
+                noop["unchanged"],
+            )
+        )
+    return out
+
+
+def load_section(results: dict[str, Any], meta: dict[str, Any], png: str | None) -> list[str]:
+    load = results["load"]
+    seed = load["seed"]
+    rows = []
+    for row in load["sizes"]:
+        rows.append(
+            [
+                f"{row['rows']:,}",
+                _n(row["mib"]),
+                _n(row["loader_rows_per_s"]),
+                _n(row["loader_wall_rows_per_s"]),
+                _n(row["loader_peak_rss_mib"], 1),
+                _n(row["psql_rows_per_s"]),
+                _n(row["psql_peak_rss_mib"], 1),
+                f"{row['ratio_psql']:.2f}",
+                f"{row['ratio_seed']:,.0f}",
+                *_run_cells(meta, row["loadavg"]),
+            ]
+        )
+    lines = [
+        "### 1. Load: loader vs psql \\copy vs the seed's way",
+        "",
+        f"Orders objects (`bench/bench_load.py`'s writer); medians of {load['repeats']} loader runs, "
+        "each followed by "
+        "a `psql \\copy` of the same file from local disk into a plain table on the same server. "
+        "Loader rows/s = rows / the object's own `_loads.seconds` (S3 read, parse, COPY, commit); "
+        '"incl. start" adds the process start and S3 listing (the whole `c360-ingest` run).',
+        "",
+        *_table(
+            [
+                "rows",
+                "MiB",
+                "loader rows/s",
+                "loader rows/s incl. start",
+                "loader peak RSS MiB",
+                "psql \\copy rows/s",
+                "psql peak RSS MiB",
+                "loader / psql",
+                "loader / seed",
+                *RUN_HEADER,
+            ],
+            rows,
+        ),
+        "",
+        "The seed's way (Airflow `S3ToSqlOperator` = `DbApiHook.insert_rows`, `commit_every=1000`) "
+        "measured once "
+        f"on a {load['seed_rows']:,}-row slice: **{_n(seed['rows_per_s'])} rows/s**, peak RSS "
+        f"{_n(seed['peak_rss_mib'])} MiB (the process holds the slice as a Python list; "
+        "the operator holds the "
+        "whole file, so its memory grows with the object). At that rate 5M rows would take "
+        f"{5_000_000 / seed['rows_per_s'] / 60:,.0f} min, hence the slice; "
+        "it is the rows/s reference for every size.",
+        "",
+    ]
+    if png:
+        lines += [f"![load rows/s and peak RSS]({png})", ""]
+    return lines
+
+
+def scale_section(results: dict[str, Any], meta: dict[str, Any], png: str | None) -> list[str]:
+    rows, steps = [], []
+    for size in results["scale"]:
+        full = size["full"]
+        per_source = ", ".join(f"{name} {count:,}" for name, count in full["rows_per_source"].items())
+        rows.append(
+            [
+                f"{size['users']:,}",
+                f"{full['rows']:,}",
+                _n(full["generate_s"], 1),
+                _n(full["load_s"], 1),
+                _n(full["transform_s"], 1),
+                _n(full["docs_s"], 1),
+                _n(full["total_s"], 1),
+                _n(full["generate_rows_per_s"]),
+                _n(full["load_rows_per_s"]),
+                _n(full["transform_rows_per_s"]),
+                *_run_cells(meta, size["loadavg_start"]),
+            ]
+        )
+        s = full["steps"]
+        steps.append(
+            [
+                f"{size['users']:,}",
+                per_source,
+                *(
+                    _n(s.get(name), 1)
+                    for name in (
+                        "ingest_users",
+                        "ingest_orders",
+                        "ingest_support_tickets",
+                        "dbt_source_freshness",
+                        "dbt_build_staging",
+                        "dbt_snapshot",
+                        "dbt_build_marts",
+                    )
+                ),
+            ]
+        )
+    lines = [
+        "### 2. Scale curve: the whole pipeline at growing user counts",
+        "",
+        "Day 0 of the generator (orders and tickets proportional to users), on a fresh embedded stack "
+        "per size. Stages: generate (`c360-datagen generate --day 0` into S3); load (the three "
+        "`c360-ingest load` steps "
+        "in parallel, as in the DAG); dbt build = `dbt source freshness` + `build --selector staging` + "
+        "`snapshot` + `build --selector marts` (all data tests included); docs = `dbt docs generate`. "
+        "rows/s = the day's data rows (all three sources) / the stage's wall time. Every step runs through "
+        "the local runtime's runner (`customer360.tasks.subprocess_runner`), the project parsed once before.",
+        "",
+        *_table(
+            [
+                "users",
+                "rows",
+                "generate s",
+                "load s",
+                "dbt build s",
+                "docs s",
+                "total s",
+                "generate rows/s",
+                "load rows/s",
+                "dbt rows/s",
+                *RUN_HEADER,
+            ],
+            rows,
+        ),
+        "",
+        "Per step (seconds; the three loads overlap):",
+        "",
+        *_table(
+            [
+                "users",
+                "rows per source",
+                "ingest users",
+                "ingest orders",
+                "ingest tickets",
+                "freshness",
+                "build staging",
+                "snapshot",
+                "build marts",
+            ],
+            steps,
+        ),
+        "",
+    ]
+    if png:
+        lines += [f"![pipeline scale curve]({png})", ""]
+    return lines
+
+
+def incremental_section(results: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    rows = []
+    for size in results["scale"]:
+        inc, full = size["incremental"], size["full"]
+        rows.append(
+            [
+                f"{size['users']:,}",
+                f"{inc['rows']:,} ({inc['rows_fraction']:.1%})",
+                _n(inc["load_s"], 1),
+                _n(inc["transform_s"], 1),
+                f"{_n(full['load_s'] + full['transform_s'], 1)}",
+                f"{inc['fraction_load']:.1%}",
+                f"{inc['fraction_transform']:.1%}",
+                f"**{inc['fraction_load_transform']:.1%}**",
+                *_run_cells(meta, size["loadavg_start"]),
+            ]
+        )
+    return [
+        "### 3. Incremental day",
+        "",
+        "After the full build, day 1 (`c360-datagen generate --day 1`: ~1 % new users, ~1 % updated users, "
+        "their orders and tickets, status changes) is loaded and the same dbt steps run (incremental facts "
+        "merge only rows loaded since their high-water mark; staging views, dimensions and `customer_360` "
+        "are rebuilt). Fraction = day 1 time / full build time, load + dbt build (generation excluded).",
+        "",
+        *_table(
+            [
+                "users",
+                "day-1 rows (of day 0)",
+                "load s",
+                "dbt build s",
+                "full load + dbt s",
+                "load fraction",
+                "dbt fraction",
+                f"load + dbt fraction (target <= {INCREMENTAL_MAX:.0%})",
+                *RUN_HEADER,
+            ],
+            rows,
+        ),
+        "",
+    ]
+
+
+def noop_section(results: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    rows = []
+    for size in results["scale"]:
+        noop = size["noop"]
+        before, after = noop["before"], noop["after"]
+        staged, staged_after = (
+            sum(v for k, v in state.items() if k.startswith("staging.") and "max" not in k)
+            for state in (before, after)
+        )
+        rows.append(
+            [
+                f"{size['users']:,}",
+                _n(noop["total_s"], 1),
+                _n(noop["load_s"], 1),
+                _n(noop["transform_s"], 1),
+                _n(noop["docs_s"], 1),
+                f"{noop['load_events'].get('loaded', 0)} / {noop['load_events'].get('skipped', 0)}",
+                f"{before['loads_objects']} -> {after['loads_objects']}",
+                f"{staged:,} -> {staged_after:,}",
+                f"{before['production.customer_360']:,} -> {after['production.customer_360']:,}",
+                "equal" if before["customer_360_md5"] == after["customer_360_md5"] else "DIFFERENT",
+                "none" if not noop["changed"] else ", ".join(sorted(noop["changed"])),
+                *_run_cells(meta, size["loadavg_end"]),
+            ]
+        )
+    return [
+        "### 4. No-op rerun",
+        "",
+        "Right after the incremental day, every DAG step again (loads in parallel, then freshness, staging, "
+        "snapshot, marts, docs) with nothing new in the lake. Proof that nothing was reloaded: the loaders' "
+        "per-object log lines (loaded / skipped), `staging._loads` (objects, rows, last `loaded_at`), the "
+        "row count and newest `_loaded_at` of each staging table, the row counts of the marts and the "
+        "snapshot, and an md5 over every `customer_360` row, taken before and after.",
+        "",
+        *_table(
+            [
+                "users",
+                "total s",
+                "loads s",
+                "dbt build s",
+                "docs s",
+                "objects loaded / skipped",
+                "`_loads` rows",
+                "staging rows",
+                "customer_360 rows",
+                "customer_360 md5",
+                "figures changed",
+                *RUN_HEADER,
+            ],
+            rows,
+        ),
+        "",
+    ]
+
+
+def pod_section(results: dict[str, Any]) -> list[str]:
+    pods = results.get("pods", {})
+    images = pods.get("images", {})
+    lines = ["### 5. Pod overhead (inputs for the discussion below)", ""]
+    sizes = images.get("sizes_mb", {})
+    starts = images.get("start_s", {})
+    if sizes:
+        lines += _table(
+            ["image", "size MB", "above the base MB"],
+            [
+                [f"`customer360/{name}`", str(v["size_mb"]), str(v["above_base_mb"])]
+                for name, v in sizes.items()
+            ],
+        )
+        lines.append("")
+    if starts:
+        lines += _table(
+            ["command in its image", "container start to exit s"],
+            [[f"`{c}`", f"{s:.1f}"] for c, s in starts.items()],
+        )
+        lines += [
+            "",
+            "(Both tables are read from `docs/images.md`: `make image-sizes`, "
+            "`scripts/bench-image-startup.sh`.)",
+            "",
+        ]
+    local = pods.get("local_step_s")
+    if local:
+        lines += [
+            "Fixed cost of each step in the local runtime (no-op rerun of the largest size: process start, "
+            "imports, S3 listing or dbt's partial parse and its queries):",
+            "",
+            *_table(["step", "seconds"], [[f"`{name}`", _n(s, 1)] for name, s in local.items()]),
+            "",
+        ]
+    nodes = pods.get("dbt_nodes")
+    if nodes and "dbt_pod_start_s" in pods:
+        lines += [
+            f"dbt project: {nodes.get('model', 0)} models, {nodes.get('snapshot', 0)} snapshot(s), "
+            f"{nodes.get('test', 0)} data tests, {nodes.get('unit_test', 0)} unit tests, "
+            f"{nodes.get('source', 0)} sources. "
+            f"With a dbt pod costing ~{pods['dbt_pod_start_s']:.0f} s before its first query "
+            f"({pods['assumed_schedule_s']:.0f} s scheduling, assumed, + the dbt image's start "
+            "with its baked parse):",
+            "",
+            *_table(
+                ["layout", "dbt pods per run", "start-up overhead s (serial)"],
+                [
+                    [
+                        "one pod per stage (this DAG)",
+                        str(pods["per_stage_dbt_pods"]),
+                        _n(pods["per_stage_overhead_s"]),
+                    ],
+                    [
+                        "one pod per model/snapshot",
+                        str(pods["per_model_pods"]),
+                        _n(pods["per_model_overhead_s"]),
+                    ],
+                    [
+                        "one pod per model and per test",
+                        str(pods["per_model_and_test_pods"]),
+                        _n(pods["per_model_and_test_overhead_s"]),
+                    ],
+                ],
+            ),
+            "",
+        ]
+    return lines
+
+
+def render(results: dict[str, Any], pngs: dict[str, str]) -> str:
+    """The generated block (without the markers)."""
+    meta = results["meta"]
+    lines = [
+        f"Run {meta['date']} {meta['time']} UTC, `{meta['command']}` "
+        f"({meta['mode']} run, {meta['duration_min']:.0f} min). "
+        f"Machine: {meta['machine']}. Load average (1/5/15 min) at start {meta['loadavg_start']}, "
+        f"at end {meta['loadavg_end']}: the machine was shared with other test runs, so absolute "
+        "figures are pessimistic; the ratios are measured in the same process, interleaved.",
+        "",
+        "#### Targets",
+        "",
+        *_table(
+            ["target", "measured", "met"],
+            [
+                [t, m, "yes" if ok else ("**no**" if ok is not None else "n/a")]
+                for t, m, ok in targets(results)
+            ],
+        ),
+        "",
+    ]
+    if results.get("load"):
+        lines += load_section(results, meta, pngs.get("load"))
+    if results.get("scale"):
+        lines += scale_section(results, meta, pngs.get("scale"))
+        lines += incremental_section(results, meta)
+        lines += noop_section(results, meta)
+    lines += pod_section(results)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_doc(doc: Path, block: str) -> None:
+    """Replace the generated block of `doc` (or create `doc` from a skeleton)."""
+    text = doc.read_text() if doc.exists() else SKELETON
+    if START not in text or END not in text:
+        text = text.rstrip() + f"\n\n{START}\n{END}\n"
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    text = pattern.sub(lambda _: f"{START}\n{block}{END}", text)
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text)
+
+
+def plot_scale(results: dict[str, Any], path: Path) -> None:
+    """Wall time per stage and rows/s per stage against users (log-log), one figure, two panels."""
+    sizes = results["scale"]
+    users = [s["users"] for s in sizes]
+    stages = (("generate", "generate"), ("load", "load"), ("transform", "dbt build"), ("docs", "docs"))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for key, label in stages:
+        left.plot(users, [s["full"][f"{key}_s"] for s in sizes], marker="o", label=label)
+        if key != "docs":
+            right.plot(users, [s["full"][f"{key}_rows_per_s"] for s in sizes], marker="o", label=label)
+    left.plot(users, [s["full"]["total_s"] for s in sizes], marker="s", color="black", label="total")
+    left.plot(
+        users, [s["incremental"]["load_s"] + s["incremental"]["transform_s"] for s in sizes],
+        marker="^", linestyle="--", color="grey", label="incremental day (load + dbt)",
+    )  # fmt: skip
+    for axis, title, unit in (
+        (left, "wall time per stage", "seconds"),
+        (right, "throughput per stage", "rows/s"),
+    ):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("users (day 0)")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=8)
+    meta = results["meta"]
+    fig.suptitle(f"Customer 360 pipeline, {meta['machine']}, {meta['date']}", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_load(results: dict[str, Any], path: Path) -> None:
+    """Rows/s of loader, psql \\copy and the seed's way per object size, and the peak RSS of each."""
+    load = results["load"]
+    sizes = [row["rows"] for row in load["sizes"]]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    left.plot(
+        sizes, [r["loader_rows_per_s"] for r in load["sizes"]], marker="o", label="loader (S3 -> staging)"
+    )
+    left.plot(
+        sizes, [r["psql_rows_per_s"] for r in load["sizes"]], marker="o", label="psql \\copy (local file)"
+    )
+    left.plot(
+        sizes, [load["seed"]["rows_per_s"]] * len(sizes), linestyle="--", label="seed's way (insert_rows)"
+    )
+    right.plot(sizes, [r["loader_peak_rss_mib"] for r in load["sizes"]], marker="o", label="loader")
+    right.plot(sizes, [r["psql_peak_rss_mib"] for r in load["sizes"]], marker="o", label="psql")
+    for axis, title, unit in ((left, "rows/s", "rows/s"), (right, "peak RSS of the client process", "MiB")):
+        axis.set_xscale("log")
+        axis.set_xlabel("rows in the orders object")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=8)
+    left.set_yscale("log")
+    meta = results["meta"]
+    fig.suptitle(f"Loading one orders object, {meta['machine']}, {meta['date']}", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

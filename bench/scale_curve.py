@@ -1,0 +1,110 @@
+"""Sections 2-4 of bench_pipeline.py on one fresh stack per size: full build, one new day, no-op rerun.
+
+For a user count N (orders and tickets follow from the generator, about 2.5 and 0.6 per user):
+
+1. full build: generate day 0, load it (three loads in parallel), dbt freshness + build staging +
+   snapshot + build marts (tests included), docs generate;
+2. incremental day: generate day 1 (~1 % new and ~1 % updated users, their orders and tickets),
+   load it, the same dbt steps; its time as a fraction of the full build's;
+3. no-op rerun: every DAG step again with nothing new in the lake; the warehouse state before and
+   after (`_loads`, staging and marts row counts, a checksum of customer_360) must be equal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from pipeline_run import TRANSFORM_STEPS, PipelineStack, StageTimes
+
+from customer360.tasks.steps import DBT_DOCS_GENERATE, ingest_steps
+
+TRANSFORM_NAMES = tuple(step.name for step in TRANSFORM_STEPS)
+
+
+def _rows_of(summary: Path) -> tuple[int, dict[str, int]]:
+    doc = json.loads(summary.read_text())
+    per_source = {name: totals["data_rows"] for name, totals in doc["sources"].items()}
+    return sum(per_source.values()), per_source
+
+
+def _pass(times: StageTimes, generate_s: float, rows: int) -> dict[str, Any]:
+    """One pass's figures: stage seconds and rows/s (rows = the day's data rows, for every stage)."""
+    load_s = times.steps["load"]
+    transform_s = times.stage(TRANSFORM_NAMES)
+    docs_s = times.steps.get(DBT_DOCS_GENERATE.name, 0.0)
+    return {
+        "rows": rows,
+        "generate_s": generate_s,
+        "load_s": load_s,
+        "transform_s": transform_s,
+        "docs_s": docs_s,
+        "total_s": generate_s + load_s + transform_s + docs_s,
+        "generate_rows_per_s": rows / generate_s if generate_s else None,
+        "load_rows_per_s": rows / load_s,
+        "transform_rows_per_s": rows / transform_s,
+        "steps": dict(times.steps),
+        "load_events": dict(times.load_events),
+    }
+
+
+def run_size(users: int, seed: int, log_dir: Path) -> dict[str, Any]:
+    """All three passes for one user count on a fresh stack; returns the figures as a dict."""
+    result: dict[str, Any] = {"users": users, "seed": seed, "loadavg_start": os.getloadavg()}
+    with (
+        tempfile.TemporaryDirectory(prefix="c360-bench-summary-") as tmp,
+        PipelineStack(f"{users}", log_dir) as run,
+    ):
+        result["dbt_parse_s"] = run.dbt_parse()
+
+        summary0 = Path(tmp) / "day0.json"
+        generate_s = run.generate(users, seed, 0, summary0)
+        rows0, per_source0 = _rows_of(summary0)
+        full = StageTimes()
+        run.run_dag("full", full)
+        result["full"] = _pass(full, generate_s, rows0) | {"rows_per_source": per_source0}
+        result["full"]["state"] = run.state()
+        result["dbt_nodes"] = run.dbt_nodes()
+        print(f"  {users:,} users: full build done ({result['full']['total_s']:.0f}s)", flush=True)
+
+        summary1 = Path(tmp) / "day1.json"
+        generate_s = run.generate(users, seed, 1, summary1)
+        rows1, per_source1 = _rows_of(summary1)
+        day = StageTimes()
+        run.run_dag("day1", day)
+        inc = _pass(day, generate_s, rows1) | {"rows_per_source": per_source1}
+        full_pipeline = result["full"]["load_s"] + result["full"]["transform_s"]
+        inc["fraction_load"] = inc["load_s"] / result["full"]["load_s"]
+        inc["fraction_transform"] = inc["transform_s"] / result["full"]["transform_s"]
+        inc["fraction_load_transform"] = (inc["load_s"] + inc["transform_s"]) / full_pipeline
+        inc["rows_fraction"] = rows1 / rows0
+        result["incremental"] = inc
+        print(f"  {users:,} users: incremental day done ({inc['total_s']:.0f}s)", flush=True)
+
+        before = run.state()
+        noop = StageTimes()
+        started = time.monotonic()
+        run.run_dag("noop", noop)
+        total = time.monotonic() - started
+        after = run.state()
+        changed = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+        result["noop"] = {
+            "total_s": total,
+            "load_s": noop.steps["load"],
+            "transform_s": noop.stage(TRANSFORM_NAMES),
+            "docs_s": noop.steps.get(DBT_DOCS_GENERATE.name, 0.0),
+            "steps": dict(noop.steps),
+            "load_events": dict(noop.load_events),
+            "ingest_steps": [step.name for step in ingest_steps()],
+            "before": before,
+            "after": after,
+            "changed": changed,
+            "unchanged": not changed and noop.load_events.get("loaded", 0) == 0,
+        }
+        print(f"  {users:,} users: no-op rerun done ({total:.0f}s, unchanged={not changed})", flush=True)
+    result["loadavg_end"] = os.getloadavg()
+    return result
