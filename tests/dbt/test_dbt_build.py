@@ -57,6 +57,7 @@ class Pipeline:
     def __init__(self, settings: Settings, conn: Connection, s3: BaseClient, dbt: DbtRunner, work: Path):
         self.settings, self.conn, self.s3, self.dbt, self.work = settings, conn, s3, dbt, work
         self.loaded_objects: list[dict[str, Any]] = []
+        self.turned_invalid_order_id: int | None = None
 
     def generate(self, day: int) -> Day:
         folder, summary = self.work / f"day{day}", self.work / f"day{day}.json"
@@ -176,7 +177,25 @@ def day2(pipeline: Pipeline, day1: DayBuild) -> DayBuild:
         "key": "raw/users/dt=2026-11-02/users-late.csv",
         "location": str(late_user),
     }
-    day.summary["objects"].append(late)
+    # A correction that turns one valid order of yesterday invalid (a newer version with a negative
+    # amount): the incremental run must take it out of fct_orders, a MERGE alone would keep it.
+    [valid] = pipeline.query(
+        "select order_id, source_customer_id, ordered_at, amount, currency, status from production.fct_orders"
+        " where customer_id > 0 and is_revenue_order order by order_id limit 1"
+    )
+    corrected = pipeline.work / "orders-correction.csv"
+    corrected.write_text(
+        "order_id,user_id,order_date,amount,currency,status,updated_at\n"
+        f"{valid['order_id']},{valid['source_customer_id']},{valid['ordered_at'].isoformat()},"
+        f"-{valid['amount']},{valid['currency']},{valid['status']},2026-11-02T09:00:00Z\n"
+    )
+    correction = {
+        "source": "orders",
+        "key": "raw/orders/dt=2026-11-02/orders-correction.csv",
+        "location": str(corrected),
+    }
+    pipeline.turned_invalid_order_id = valid["order_id"]
+    day.summary["objects"] += [late, correction]
     pipeline.land_and_load(day)
     return day, pipeline.transform(*NO_LOOKBACK, freshness=False)
 
@@ -271,6 +290,9 @@ def test_incremental_run_merges_the_new_batch(pipeline: Pipeline, day2: DayBuild
         " join production.customer_360 c using (customer_id) where c.full_name = 'Late Arrival'"
     )
     assert late["customer_id"] == late["source_customer_id"] > 0
+    # the order that a correction made invalid has left the fact
+    gone = f"select 1 from production.fct_orders where order_id = {pipeline.turned_invalid_order_id}"
+    assert pipeline.query(gone) == []
     assert_same_rows(pipeline.actual_customer_360(), pipeline.expected_customer_360())
 
 
