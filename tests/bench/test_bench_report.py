@@ -1,0 +1,141 @@
+"""bench_pipeline.py's report: figures from a results document become well-formed markdown and plots.
+
+`quick_results.json` is the raw output of a real `bench_pipeline.py --quick` run, so these tests
+read the schema the benchmark writes. No timing is asserted anywhere (the figures are data here).
+The end-to-end run of the benchmark itself is under the `slow` marker (a few minutes).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import bench_pipeline  # noqa: E402
+import bench_report  # noqa: E402
+import pod_overhead  # noqa: E402
+
+FIXTURE = Path(__file__).with_name("quick_results.json")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def results() -> dict[str, Any]:
+    return json.loads(FIXTURE.read_text())
+
+
+def tables(markdown: str) -> list[list[str]]:
+    """Every markdown table as its list of lines."""
+    found, current = [], []
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            found.append(current)
+            current = []
+    if current:
+        found.append(current)
+    return found
+
+
+def cells(line: str) -> int:
+    # A cell may hold "\|"-free text only; the report never writes a pipe inside a cell.
+    return line.strip().strip("|").count("|") + 1
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of the fixture's results, written once (plots are the slow part) into prose."""
+    doc = tmp_path_factory.mktemp("report") / "benchmarks.md"
+    doc.write_text(f"# Title\n\nintro\n\n{bench_report.START}\nold figures\n{bench_report.END}\n\noutro\n")
+    bench_pipeline.write_report(json.loads(FIXTURE.read_text()), doc)
+    return doc
+
+
+def test_report_keeps_the_prose_and_replaces_only_the_generated_block(written: Path) -> None:
+    text = written.read_text()
+    assert text.startswith("# Title\n\nintro\n\n") and text.endswith("\n\noutro\n")
+    assert "old figures" not in text
+    assert text.count(bench_report.START) == 1 and text.count(bench_report.END) == 1
+    for name in ("load.png", "scale.png"):
+        assert (written.parent / "benchmarks" / name).read_bytes().startswith(PNG_MAGIC)
+        assert f"(benchmarks/{name})" in text
+
+
+def test_a_rerun_replaces_the_block_instead_of_appending(tmp_path: Path, results) -> None:
+    doc = tmp_path / "benchmarks.md"
+    for _ in range(2):
+        bench_report.write_doc(doc, bench_report.render(results, {}))
+    text = doc.read_text()
+    assert text.count(bench_report.START) == 1 and text.count("#### Targets") == 1
+
+
+def test_every_table_is_well_formed_and_every_result_row_names_machine_and_date(
+    written: Path, results
+) -> None:
+    found = tables(written.read_text())
+    assert len(found) >= 8
+    for table in found:
+        header, separator, *rows = table
+        assert set(separator.replace("|", "").replace(" ", "")) <= {"-", ":"}
+        assert rows, f"empty table under {header}"
+        assert all(cells(row) == cells(header) for row in [separator, *rows]), header
+        if "machine" in header:
+            for row in rows:
+                assert results["meta"]["machine_short"] in row and results["meta"]["date"] in row
+
+
+def test_targets_report_what_the_figures_say(results) -> None:
+    status = {target.split(" (")[0]: met for target, _, met in bench_report.targets(results)}
+    assert status["loader >= 0.6x psql \\copy"] is False  # the fixture's 100k-row run measured 0.55x
+    assert status["loader >= 50x the seed's way"] is True
+    assert status["incremental day <= 10% of full build"] is False
+    assert status["no-op rerun reloads and changes nothing"] is True
+
+    better = copy.deepcopy(results)
+    for row in better["load"]["sizes"]:
+        row["ratio_psql"] = 0.9
+    better["scale"][0]["incremental"]["fraction_load_transform"] = 0.05
+    better["scale"][0]["noop"]["unchanged"] = False
+    status = {target.split(" (")[0]: met for target, _, met in bench_report.targets(better)}
+    assert status["loader >= 0.6x psql \\copy"] is True
+    assert status["incremental day <= 10% of full build"] is True
+    assert status["no-op rerun reloads and changes nothing"] is False
+
+
+def test_a_changed_figure_after_the_no_op_rerun_is_shown(results) -> None:
+    changed = copy.deepcopy(results)
+    noop = changed["scale"][0]["noop"]
+    noop["after"]["customer_360_md5"] = "0" * 32
+    noop["changed"] = {"customer_360_md5": [noop["before"]["customer_360_md5"], "0" * 32]}
+    block = "\n".join(bench_report.noop_section(changed, changed["meta"]))
+    assert "DIFFERENT" in block and "customer_360_md5" in block
+
+
+def test_pod_figures_are_read_from_the_images_doc() -> None:
+    figures = pod_overhead.images_doc_figures(ROOT / "docs" / "images.md")
+    assert {"pipeline", "dbt"} <= set(figures["sizes_mb"])
+    assert {"c360-ingest --help", "dbt parse"} <= set(figures["start_s"])
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_quick_benchmark_runs_end_to_end_and_writes_well_formed_output(tmp_path: Path) -> None:
+    out = tmp_path / "benchmarks.md"
+    argv = ["--quick", "--load-sizes", "5000", "--seed-rows", "500", "--users", "300", "--out", str(out)]
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_pipeline.py"), *argv], check=True, timeout=1200
+    )
+    results = json.loads((tmp_path / "benchmarks" / "pipeline.json").read_text())
+    assert [row["rows"] for row in results["load"]["sizes"]] == [5000]
+    assert results["load"]["sizes"][0]["loaded"] == 5000
+    assert results["scale"][0]["noop"]["unchanged"] is True
+    assert all(cells(row) == cells(t[0]) for t in tables(out.read_text()) for row in t)
