@@ -43,7 +43,7 @@ BAKED_PARSE_ENV = {
 def run_step(runner: PodLikeRunner, images: ImageRefs, settings: Settings, step: StepConfig):
     """One DAG task as its pod would run it: the step's image, argv, task env + pod env."""
     image = images.dbt if step.image.value == "dbt" else images.pipeline
-    env = {**task_env(settings), **pod_defaults.pod_env(step)}
+    env = {**task_env(settings), **pod_defaults.pod_env(step, settings)}
     return runner.run(image, step.argv, env, label=step.step_label)
 
 
