@@ -53,7 +53,7 @@ def take(target_dir: Path, model: str, out: Path, host: str) -> set[str]:
 
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
-    parser = argparse.ArgumentParser(prog="scripts/screenshot_lineage.py", description=__doc__.split("\n")[1])
+    parser = argparse.ArgumentParser(prog="scripts/screenshot_lineage.py", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--target-dir",
         type=Path,

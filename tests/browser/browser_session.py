@@ -1,0 +1,26 @@
+"""What the browser tier's session fixtures hand to the tests (here, not in conftest: tests import it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from customer360.settings import Settings
+
+DAG_ID = "customer360_elt"
+
+
+@dataclass(frozen=True)
+class EltRun:
+    """What one green run of customer360_elt left behind."""
+
+    settings: Settings
+    dbt_target: Path
+    log: Path
+
+
+@dataclass(frozen=True)
+class AirflowUi:
+    base_url: str
+    user: str
+    password: str
