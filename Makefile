@@ -87,6 +87,22 @@ test-containers: venv ## Container smoke tests: each step's argv in its image (n
 	@docker info >/dev/null 2>&1 || { echo "no Docker engine: run 'make docker-engine'"; exit 1; }
 	$(RUN) pytest -m container tests/containers
 
+# ---- docs: pictures and the browser tier (README.md) --------------------------------------------
+# Debian's Chromium, driven by Playwright from the venv (`playwright install` needs an unreachable CDN).
+CHROMIUM_PATH ?= /usr/bin/chromium
+SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
+.PHONY: browser-deps screenshots diagrams test-browser
+browser-deps: ## Install Debian's chromium if missing (apt; for screenshots and browser tests)
+	@test -x $(CHROMIUM_PATH) || $(SUDO) apt-get install -y -qq chromium \
+	  || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+screenshots: venv browser-deps ## Re-take assets/dbt_lineage.png from dbt/target (runs `make demo` if missing)
+	@test -f dbt/target/index.html || $(MAKE) demo
+	$(RUN) python scripts/screenshot_lineage.py
+diagrams: ## Render assets/architecture.png from assets/architecture.dot (Graphviz)
+	scripts/render_architecture.sh
+test-browser: tools browser-deps ## Browser tier: dbt docs site + Airflow UI in headless Chromium (~3 min)
+	$(RUN) pytest -m browser tests/browser
+
 # ---- benchmarks (print figures; own embedded stack on free ports) -------------------------------
 .PHONY: bench bench-load
 bench: venv ## All benchmarks -> docs/benchmarks.md + plots + JSON (~40 min); BENCH_ARGS="--quick" to try
