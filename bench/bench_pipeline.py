@@ -75,7 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="loader/psql runs per size (medians)")
     parser.add_argument("--seed-rows", type=int, help="rows of the seed's insert_rows slice")
     parser.add_argument("--seed", type=int, default=42, help="generator seed")
-    parser.add_argument("--skip-load", action="store_true", help="skip section 1")
+    parser.add_argument("--skip-load", action="store_true", help="skip section 1 (keep the last run's)")
     parser.add_argument("--skip-scale", action="store_true", help="skip sections 2-4")
     parser.add_argument("--out", type=Path, help="markdown file to write (default docs/benchmarks.md)")
     parser.add_argument(
@@ -142,6 +142,13 @@ def measure(args: argparse.Namespace, argv: list[str] | None) -> dict[str, Any]:
         }
     }
     log_dir = args.out.parent / "bench-logs" if args.quick else ROOT / ".state" / "bench" / "logs"
+    previous = outputs(args.out)["json"]
+    if args.skip_load and previous.exists() and "load" in json.loads(previous.read_text()):
+        # Keep section 1 of the last run, so one section can be remeasured on its own.
+        old = json.loads(previous.read_text())
+        results["load"] = old["load"]
+        when = old["load"].get("date", old["meta"]["date"])
+        results["meta"]["reused"] = f"section 1 (load), measured {when} {old['meta']['time']} UTC"
     if not args.skip_load:
         print(f"[1] load: orders objects of {', '.join(f'{n:,}' for n in args.load_sizes)} rows", flush=True)
         results["load"] = load_compare.run(args.load_sizes, args.repeats, args.seed_rows)
@@ -162,7 +169,13 @@ def measure(args: argparse.Namespace, argv: list[str] | None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    results = json.loads(args.from_json.read_text()) if args.from_json else measure(args, argv)
+    if args.from_json:
+        results = json.loads(args.from_json.read_text())
+        # Section 5 is arithmetic over docs/images.md: recompute it from the current page.
+        largest = results["scale"][-1] if results.get("scale") else None
+        results["pods"] = pod_overhead.estimate(ROOT / "docs" / "images.md", largest)
+    else:
+        results = measure(args, argv)
     write_report(results, args.out)
     print(f"wrote {args.out} and {outputs(args.out)['json'].parent}/", flush=True)
     for target, measured, met in bench_report.targets(results):

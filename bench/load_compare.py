@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,12 @@ def _seed_way(env: dict[str, str], path: Path, rows: int) -> dict[str, float]:
 def run(sizes: list[int], repeats: int, seed_rows: int) -> dict[str, Any]:
     """Figures of every size and of the seed's way, as a dict (written to the JSON as is)."""
     state_dir = make_state_dir("c360-bench-pipeline-load-")
-    results: dict[str, Any] = {"repeats": repeats, "seed_rows": seed_rows, "loadavg_start": os.getloadavg()}
+    results: dict[str, Any] = {
+        "repeats": repeats,
+        "seed_rows": seed_rows,
+        "date": f"{datetime.now(UTC):%Y-%m-%d}",
+        "loadavg_start": os.getloadavg(),
+    }
     settings = None
     try:
         settings = start_isolated_stack(state_dir)

@@ -188,3 +188,33 @@ class PipelineStack:
         counts["source"] = len(manifest.get("sources", {}))
         counts["unit_test"] = len(manifest.get("unit_tests", {}))
         return counts
+
+    def age_loads(self, interval: str = "1 day") -> float:
+        """Pretend everything loaded so far was loaded `interval` ago; returns seconds spent.
+
+        In production day K lands about a day after day K-1, but here it lands minutes later, so
+        the incremental facts' high-water mark minus their lookback window (60 min) would re-read
+        every row of day 0 and time a much bigger merge than a daily run does. Shifting every
+        `_loaded_at` (staging and production) and `_loads.loaded_at` back restores the real
+        cadence; VACUUM ANALYZE then removes the dead row versions the UPDATE left behind.
+        """
+        assert self.settings is not None
+        started = time.monotonic()
+        conn = connect(self.settings)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "select table_schema, table_name from information_schema.columns c"
+                    " join information_schema.tables t using (table_schema, table_name)"
+                    " where c.column_name = '_loaded_at' and t.table_type = 'BASE TABLE'"
+                    " and table_schema in ('staging', 'production')"
+                )
+                tables = [f"{schema}.{name}" for schema, name in cur.fetchall()]
+                for table in tables:
+                    cur.execute(f"update {table} set _loaded_at = _loaded_at - interval %s", (interval,))
+                cur.execute("update staging._loads set loaded_at = loaded_at - interval %s", (interval,))
+                for table in [*tables, "staging._loads"]:
+                    cur.execute(f"vacuum analyze {table}")
+        finally:
+            conn.close()
+        return time.monotonic() - started

@@ -18,7 +18,8 @@ from typing import Any
 # no cluster on the benchmark machine); stated as an assumption in the report.
 ASSUMED_SCHEDULE_S = 2.0
 _SIZE_ROW = re.compile(r"^\| `customer360/(\w+):[^`]+` \| (\d+) \| (\d+) \|", re.M)
-_START_ROW = re.compile(r"^\| `([^`]+)`(?: \(\w+\))? start \| ([\d.]+) s \|", re.M)
+# e.g. "| `dbt parse` (baked parse reused) start | 5.5 s |" or "... | 2.0-3.3 s |" (a range: the upper end)
+_START_ROW = re.compile(r"^\| `([^`]+)`[^|]*? start \| (?:[\d.]+-)?([\d.]+) s \|", re.M)
 
 
 def images_doc_figures(images_md: Path) -> dict[str, Any]:

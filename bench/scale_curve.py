@@ -4,8 +4,10 @@ For a user count N (orders and tickets follow from the generator, about 2.5 and 
 
 1. full build: generate day 0, load it (three loads in parallel), dbt freshness + build staging +
    snapshot + build marts (tests included), docs generate;
-2. incremental day: generate day 1 (~1 % new and ~1 % updated users, their orders and tickets),
-   load it, the same dbt steps; its time as a fraction of the full build's;
+2. incremental days 1 and 2: before each, the load timestamps so far are moved a day back (in
+   production a day lands a day after the previous one; see PipelineStack.age_loads); then the day
+   (~1 % new and ~1 % updated users, their orders and tickets) is generated, loaded and built with
+   the same dbt steps; its time as a fraction of the full build's;
 3. no-op rerun: every DAG step again with nothing new in the lake; the warehouse state before and
    after (`_loads`, staging and marts row counts, a checksum of customer_360) must be equal.
 """
@@ -16,6 +18,7 @@ import json
 import os
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,8 @@ from pipeline_run import TRANSFORM_STEPS, PipelineStack, StageTimes
 from customer360.tasks.steps import DBT_DOCS_GENERATE, ingest_steps
 
 TRANSFORM_NAMES = tuple(step.name for step in TRANSFORM_STEPS)
+# Day 1 is the first incremental run after the initial export, day 2 a steady-state day.
+INCREMENTAL_DAYS = (1, 2)
 
 
 def _rows_of(summary: Path) -> tuple[int, dict[str, int]]:
@@ -54,7 +59,12 @@ def _pass(times: StageTimes, generate_s: float, rows: int) -> dict[str, Any]:
 
 def run_size(users: int, seed: int, log_dir: Path) -> dict[str, Any]:
     """All three passes for one user count on a fresh stack; returns the figures as a dict."""
-    result: dict[str, Any] = {"users": users, "seed": seed, "loadavg_start": os.getloadavg()}
+    result: dict[str, Any] = {
+        "users": users,
+        "seed": seed,
+        "date": f"{datetime.now(UTC):%Y-%m-%d}",
+        "loadavg_start": os.getloadavg(),
+    }
     with (
         tempfile.TemporaryDirectory(prefix="c360-bench-summary-") as tmp,
         PipelineStack(f"{users}", log_dir) as run,
@@ -70,20 +80,27 @@ def run_size(users: int, seed: int, log_dir: Path) -> dict[str, Any]:
         result["full"]["state"] = run.state()
         result["dbt_nodes"] = run.dbt_nodes()
         print(f"  {users:,} users: full build done ({result['full']['total_s']:.0f}s)", flush=True)
-
-        summary1 = Path(tmp) / "day1.json"
-        generate_s = run.generate(users, seed, 1, summary1)
-        rows1, per_source1 = _rows_of(summary1)
-        day = StageTimes()
-        run.run_dag("day1", day)
-        inc = _pass(day, generate_s, rows1) | {"rows_per_source": per_source1}
-        full_pipeline = result["full"]["load_s"] + result["full"]["transform_s"]
-        inc["fraction_load"] = inc["load_s"] / result["full"]["load_s"]
-        inc["fraction_transform"] = inc["transform_s"] / result["full"]["transform_s"]
-        inc["fraction_load_transform"] = (inc["load_s"] + inc["transform_s"]) / full_pipeline
-        inc["rows_fraction"] = rows1 / rows0
-        result["incremental"] = inc
-        print(f"  {users:,} users: incremental day done ({inc['total_s']:.0f}s)", flush=True)
+        result["aged_loads_s"] = []
+        result["incremental_days"] = []
+        for day_k in INCREMENTAL_DAYS:
+            # The previous days were loaded "a day earlier" (untimed; see PipelineStack.age_loads).
+            result["aged_loads_s"].append(run.age_loads())
+            summary = Path(tmp) / f"day{day_k}.json"
+            generate_s = run.generate(users, seed, day_k, summary)
+            rows, per_source = _rows_of(summary)
+            day = StageTimes()
+            run.run_dag(f"day{day_k}", day)
+            inc = _pass(day, generate_s, rows) | {"day": day_k, "rows_per_source": per_source}
+            inc["fraction_load"] = inc["load_s"] / result["full"]["load_s"]
+            inc["fraction_transform"] = inc["transform_s"] / result["full"]["transform_s"]
+            full_pipeline = result["full"]["load_s"] + result["full"]["transform_s"]
+            inc["fraction_load_transform"] = (inc["load_s"] + inc["transform_s"]) / full_pipeline
+            inc["rows_fraction"] = rows / rows0
+            result["incremental_days"].append(inc)
+            print(f"  {users:,} users: day {day_k} done ({inc['total_s']:.0f}s)", flush=True)
+        # The target is about a steady-state day: the last one (the first incremental run after
+        # the initial export re-reads that whole export, see docs/benchmarks.md).
+        result["incremental"] = result["incremental_days"][-1]
 
         before = run.state()
         noop = StageTimes()
