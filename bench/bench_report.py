@@ -390,8 +390,9 @@ def pod_section(results: dict[str, Any]) -> list[str]:
     local = pods.get("local_step_s")
     if local:
         lines += [
-            "Fixed cost of each step in the local runtime (no-op rerun of the largest size: process start, "
-            "imports, S3 listing or dbt's partial parse and its queries):",
+            "Fixed cost of each step in the local runtime: its shortest no-op rerun over the sizes above "
+            "(process start, imports, S3 listing; for dbt also the partial parse, the `on-run-start` hook "
+            "and whatever work dbt repeats on unchanged data, which grows with the data):",
             "",
             *_table(["step", "seconds"], [[f"`{name}`", _n(s, 1)] for name, s in local.items()]),
             "",

@@ -63,7 +63,7 @@ class _StepLog(logging.Logger):
 
     def __init__(self, path: Path, events: dict[str, int]) -> None:
         super().__init__(f"bench.{path.stem}")
-        handler = logging.FileHandler(path)
+        handler = logging.FileHandler(path, mode="w")  # a rerun replaces the step's log
         handler.setFormatter(logging.Formatter("%(message)s"))
         self.addHandler(handler)
         self.events = events
@@ -113,7 +113,11 @@ class PipelineStack:
         """Run one step with the local runtime's runner; its output goes to a log file."""
         log = _StepLog(self.log_dir / f"{self.label}-{phase}-{step.name}.log", events)
         started = time.monotonic()
-        run_streaming(step.name, step.argv, env=local_step_env(step.env), cwd=PROJECT_ROOT, log=log)
+        try:
+            run_streaming(step.name, step.argv, env=local_step_env(step.env), cwd=PROJECT_ROOT, log=log)
+        finally:
+            for handler in log.handlers:
+                handler.close()
         return time.monotonic() - started
 
     def dbt_parse(self) -> float:
