@@ -484,7 +484,7 @@ def plot_scale(results: dict[str, Any], path: Path) -> None:
     sizes = results["scale"]
     users = [s["users"] for s in sizes]
     stages = (("generate", "generate"), ("load", "load"), ("transform", "dbt build"), ("docs", "docs"))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2))
     for key, label in stages:
         left.plot(users, [s["full"][f"{key}_s"] for s in sizes], marker="o", label=label)
         if key != "docs":
@@ -504,7 +504,8 @@ def plot_scale(results: dict[str, Any], path: Path) -> None:
         axis.set_ylabel(unit)
         axis.set_title(title)
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend(fontsize=8)
+        # Below the axes: inside, the legend hides the lines of the small sizes.
+        axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
     meta = results["meta"]
     fig.suptitle(f"Customer 360 pipeline, {meta['machine']}, {meta['date']}", fontsize=10)
     fig.tight_layout()
