@@ -139,3 +139,12 @@ def test_quick_benchmark_runs_end_to_end_and_writes_well_formed_output(tmp_path:
     assert results["load"]["sizes"][0]["loaded"] == 5000
     assert results["scale"][0]["noop"]["unchanged"] is True
     assert all(cells(row) == cells(t[0]) for t in tables(out.read_text()) for row in t)
+
+
+def test_the_committed_results_render_well_formed() -> None:
+    """docs/benchmarks/pipeline.json (the full run, newer schema: two incremental days) renders."""
+    results = json.loads((ROOT / "docs" / "benchmarks" / "pipeline.json").read_text())
+    block = bench_report.render(results, {})
+    for table in tables(block):
+        assert all(cells(row) == cells(table[0]) for row in table), table[0]
+    assert "(steady state)" in block and "(first after the export)" in block
