@@ -113,7 +113,7 @@ test-browser: tools browser-deps ## Browser tier: dbt docs site + Airflow UI in 
 
 # ---- benchmarks (print figures; own embedded stack on free ports) -------------------------------
 .PHONY: bench bench-load
-bench: venv ## All benchmarks -> docs/benchmarks.md + plots + JSON (~40 min); BENCH_ARGS="--quick" to try
+bench: venv ## All benchmarks -> docs/benchmarks.md + plots + JSON (~30-45 min); BENCH_ARGS="--quick" to try
 	$(RUN) python bench/bench_pipeline.py $(BENCH_ARGS)
 bench-load: venv ## Loader vs psql \copy on a 1M-row orders object: rows/s, ratio, peak RSS
 	$(RUN) python bench/bench_load.py $(BENCH_LOAD_ARGS)
