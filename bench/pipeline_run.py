@@ -24,7 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from customer360.contract import LAKE_BUCKET, RAW_PREFIX, SOURCES  # noqa: E402
+from psycopg2 import sql  # noqa: E402
+
+from customer360.contract import (  # noqa: E402
+    LAKE_BUCKET,
+    LOADS_TABLE,
+    PRODUCTION_SCHEMA,
+    RAW_PREFIX,
+    SOURCES,
+    STAGING_SCHEMA,
+)
 from customer360.settings import PROJECT_ROOT, Settings  # noqa: E402
 from customer360.stack import stack  # noqa: E402
 from customer360.stack.isolated import make_state_dir, remove_state_dir, stack_env, start_isolated_stack  # noqa: E402
@@ -211,14 +220,21 @@ class PipelineStack:
                     "select table_schema, table_name from information_schema.columns c"
                     " join information_schema.tables t using (table_schema, table_name)"
                     " where c.column_name = '_loaded_at' and t.table_type = 'BASE TABLE'"
-                    " and table_schema in ('staging', 'production')"
+                    " and table_schema in (%s, %s)",
+                    (STAGING_SCHEMA, PRODUCTION_SCHEMA),
                 )
-                tables = [f"{schema}.{name}" for schema, name in cur.fetchall()]
+                tables = [sql.Identifier(schema, name) for schema, name in cur.fetchall()]
                 for table in tables:
-                    cur.execute(f"update {table} set _loaded_at = _loaded_at - interval %s", (interval,))
-                cur.execute("update staging._loads set loaded_at = loaded_at - interval %s", (interval,))
-                for table in [*tables, "staging._loads"]:
-                    cur.execute(f"vacuum analyze {table}")
+                    cur.execute(
+                        sql.SQL("update {} set _loaded_at = _loaded_at - interval %s").format(table),
+                        (interval,),
+                    )
+                loads = sql.Identifier(STAGING_SCHEMA, LOADS_TABLE)
+                cur.execute(
+                    sql.SQL("update {} set loaded_at = loaded_at - interval %s").format(loads), (interval,)
+                )
+                for table in [*tables, loads]:
+                    cur.execute(sql.SQL("vacuum analyze {}").format(table))
         finally:
             conn.close()
         return time.monotonic() - started
