@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m customer360.demo", description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=DEMO_DATASET.users, help="users on day 0")
     parser.add_argument("--days", type=int, default=DEMO_DATASET.days, help="daily batches to generate")
-    parser.add_argument("--seed", type=int, default=DEMO_DATASET.seed)
+    parser.add_argument("--seed", type=int, default=DEMO_DATASET.seed, help="generator seed (same bytes)")
     args = parser.parse_args(argv)
     dataset = DatasetConfig(
         users=args.users, days=args.days, seed=args.seed, start_date=DEMO_DATASET.start_date
