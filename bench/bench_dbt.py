@@ -25,8 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from customer360.settings import Settings  # noqa: E402
-from customer360.stack import stack  # noqa: E402
-from customer360.stack.isolated import isolated_settings, make_state_dir, remove_state_dir, stack_env  # noqa: E402
+from customer360.stack.isolated import isolated_stack, stack_env  # noqa: E402
 from customer360.stack.postgres import connect  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -94,11 +93,11 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    state_dir = make_state_dir("c360-bench-dbt-")
-    settings = isolated_settings(state_dir)
-    work = Path(tempfile.mkdtemp(prefix="c360-bench-dbt-target-"))
-    try:
-        stack.up(settings)
+    with (
+        tempfile.TemporaryDirectory(prefix="c360-bench-dbt-target-") as tmp,
+        isolated_stack("c360-bench-dbt-") as settings,
+    ):
+        work = Path(tmp)
         env = {
             **os.environ,
             **stack_env(settings),
@@ -115,10 +114,6 @@ def main() -> None:
         print(f"  rows after day 1: {row_counts(settings)}")
         wall, elapsed = dbt_step(("build", "--selector", "marts", "--full-refresh"), env, work / "target")
         print(f"  {'full-refresh':<12} {'marts':<9} wall {wall:7.1f}s   dbt {elapsed:7.1f}s")
-    finally:
-        stack.down(settings)
-        remove_state_dir(state_dir)
-        subprocess.run(["rm", "-rf", str(work)], check=False)
 
 
 if __name__ == "__main__":

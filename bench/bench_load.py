@@ -35,8 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from customer360.contract import ORDERS  # noqa: E402
 from customer360.settings import Settings  # noqa: E402
-from customer360.stack import stack  # noqa: E402
-from customer360.stack.isolated import isolated_settings, make_state_dir, remove_state_dir, stack_env  # noqa: E402
+from customer360.stack.isolated import isolated_stack, stack_env  # noqa: E402
 from customer360.stack.postgres import connect  # noqa: E402
 from customer360.stack.s3 import client  # noqa: E402
 from ingest.ddl import ensure_staging_schema  # noqa: E402
@@ -165,10 +164,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="loader runs per object (medians)")
     args = parser.parse_args()
 
-    state_dir = make_state_dir("c360-bench-load-")
-    settings = isolated_settings(state_dir)
-    try:
-        stack.up(settings)
+    with isolated_stack("c360-bench-load-") as settings:
         env = dict(os.environ, **stack_env(settings))
         s3 = client(settings)
         with tempfile.TemporaryDirectory(prefix="c360-bench-") as tmp:
@@ -226,9 +222,6 @@ def main() -> None:
             f"seed's way (DbApiHook.insert_rows, commit_every=1000) on {args.seed_rows:,} rows: "
             f"{seed_rate:,.0f} rows/s"
         )
-    finally:
-        stack.down(settings)
-        remove_state_dir(state_dir)
 
 
 if __name__ == "__main__":

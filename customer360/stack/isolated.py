@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -114,6 +116,20 @@ def start_isolated_stack(state_dir: Path, attempts: int = 3) -> Settings:
         else:
             return settings
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def isolated_stack(prefix: str, *, start: bool = True) -> Iterator[Settings]:
+    """A stack of its own for a test module or a benchmark: settings on a fresh state dir with
+    free ports, started unless `start=False`; whatever happened, its servers are stopped and the
+    state dir deleted on exit."""
+    state_dir = make_state_dir(prefix)
+    settings = start_isolated_stack(state_dir) if start else isolated_settings(state_dir)
+    try:
+        yield settings
+    finally:
+        stack.down(settings)
+        remove_state_dir(state_dir)
 
 
 def stack_env(settings: Settings) -> dict[str, str]:

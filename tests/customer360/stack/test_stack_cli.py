@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from customer360.settings import Settings
 from customer360.stack import stack
 from customer360.stack.cli import app
-from customer360.stack.isolated import isolated_settings, make_state_dir, remove_state_dir, stack_env
+from customer360.stack.isolated import isolated_stack, stack_env
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +38,8 @@ def _location_env(settings: Settings) -> dict[str, str]:
 
 @pytest.fixture
 def spare() -> Iterator[Settings]:
-    state_dir = make_state_dir("c360-cli-")
-    settings = isolated_settings(state_dir)
-    try:
+    with isolated_stack("c360-cli-", start=False) as settings:
         yield settings
-    finally:
-        stack.down(settings)
-        remove_state_dir(state_dir)
 
 
 def test_installed_entry_point_lists_every_command() -> None:

@@ -26,6 +26,7 @@ from customer360.stack.errors import PortInUseError, StackError
 from customer360.stack.isolated import (
     OWNER_FILE,
     isolated_settings,
+    isolated_stack,
     make_state_dir,
     reap_orphans,
     remove_state_dir,
@@ -46,13 +47,8 @@ def _pids(status: stack.StackStatus) -> dict[str, int | None]:
 @pytest.fixture(scope="module")
 def own() -> Iterator[Settings]:
     """A stack of this module's own; stopped and deleted at the end whatever the tests did."""
-    state_dir = make_state_dir("c360-lifecycle-")
-    settings = isolated_settings(state_dir)
-    try:
+    with isolated_stack("c360-lifecycle-", start=False) as settings:
         yield settings
-    finally:
-        stack.down(settings)
-        remove_state_dir(state_dir)
 
 
 @pytest.fixture
