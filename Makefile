@@ -15,7 +15,7 @@ export PATH  := $(VENV)/bin:$(TOOLS)/bin:$(PATH)
 
 # Default test tier: everything except the tiers that need Docker or a long time. The browser tier
 # is in it: `make test` installs Debian's chromium when it can, and those tests skip without it.
-PYTEST_MARKERS ?= not slow and not container
+PYTEST_MARKERS ?= not slow and not container and not cluster
 
 .PHONY: help
 help: ## List the targets
@@ -71,6 +71,28 @@ down: venv ## Stop them
 	$(RUN) c360-stack down
 status: venv ## Show whether they run
 	$(RUN) c360-stack status
+
+# ---- the local Kubernetes cluster (docs/kubernetes.md) -----------------------------------------
+# Real upstream components, built from their Go modules once per machine into ~/.cache/customer360,
+# run as root in a network namespace of their own; kubeconfig in .state/cluster/kubeconfig.
+CLUSTER      := $(RUN) c360-cluster
+KUBECONFIG_LOCAL := $(CURDIR)/.state/cluster/kubeconfig
+CLUSTER_IMAGES ?= customer360/pipeline:$(IMAGE_TAG) customer360/dbt:$(IMAGE_TAG) customer360/airflow:$(IMAGE_TAG)
+.PHONY: cluster-up cluster-down cluster-status cluster-build cluster-load-images kubectl test-cluster-smoke
+cluster-up: venv ## Start the local single-node Kubernetes (builds its binaries on a new machine; reuses a running one)
+	$(CLUSTER) up
+cluster-down: venv ## Stop it and remove every trace (processes, mounts, namespaces, cgroups, containerd state)
+	$(CLUSTER) down
+cluster-status: venv ## Each component's process, the node's readiness, a dead component's log
+	$(CLUSTER) status
+cluster-build: venv ## Build the cluster's binaries into the machine cache and link .tools/bin/kubectl
+	$(CLUSTER) build
+cluster-load-images: venv ## Import the locally built images into the cluster (as `kind load docker-image`)
+	$(CLUSTER) load-images $(CLUSTER_IMAGES)
+kubectl: venv ## kubectl against the local cluster: make kubectl ARGS="get pods -A"
+	@$(CLUSTER) kubectl -- $(ARGS)
+test-cluster-smoke: venv ## The cluster tier's smoke tests against the running cluster (make cluster-up first)
+	$(RUN) pytest -m cluster tests/cluster
 
 # ---- container images (docs/images.md) ---------------------------------------------------------
 IMAGE_TAG    ?= 0.1.0
