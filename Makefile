@@ -77,8 +77,9 @@ status: venv ## Show whether they run
 # run as root in a network namespace of their own; kubeconfig in .state/cluster/kubeconfig.
 CLUSTER      := $(RUN) c360-cluster
 KUBECONFIG_LOCAL := $(CURDIR)/.state/cluster/kubeconfig
-CLUSTER_IMAGES ?= customer360/pipeline:$(IMAGE_TAG) customer360/dbt:$(IMAGE_TAG) customer360/airflow:$(IMAGE_TAG)
-.PHONY: cluster-up cluster-down cluster-status cluster-build cluster-load-images kubectl test-cluster-smoke
+CLUSTER_IMAGES ?= customer360/pipeline:$(IMAGE_TAG) customer360/dbt:$(IMAGE_TAG) customer360/airflow:$(IMAGE_TAG) \
+                  $(shell $(RUN) python -m harness.images.standins --print-references 2>/dev/null)
+.PHONY: cluster-up cluster-down cluster-status cluster-build cluster-load-images cluster-deploy kubectl test-cluster-smoke test-cluster
 cluster-up: venv ## Start the local single-node Kubernetes (builds its binaries on a new machine; reuses a running one)
 	$(CLUSTER) up
 cluster-down: venv ## Stop it and remove every trace (processes, mounts, namespaces, cgroups, containerd state)
@@ -89,25 +90,32 @@ cluster-build: venv ## Build the cluster's binaries into the machine cache and l
 	$(CLUSTER) build
 cluster-load-images: venv ## Import the locally built images into the cluster (as `kind load docker-image`)
 	$(CLUSTER) load-images $(CLUSTER_IMAGES)
+cluster-deploy: tools ## Build, load and helm-install the platform as `tilt up` would (the Tiltfile's images and values)
+	$(CLUSTER) deploy
 kubectl: venv ## kubectl against the local cluster: make kubectl ARGS="get pods -A"
 	@$(CLUSTER) kubectl -- $(ARGS)
-test-cluster-smoke: venv ## The cluster tier's smoke tests against the running cluster (make cluster-up first)
+test-cluster-smoke: venv ## The cluster's own smoke tests (make cluster-up first; ~2 min)
 	$(RUN) pytest -m cluster tests/cluster
+test-cluster: tools browser-deps ## The cluster tier: smoke tests, then the platform on the cluster end to end (~15 min warm)
+	$(RUN) pytest -m cluster tests/cluster tests/platform
 
 # ---- container images (docs/images.md) ---------------------------------------------------------
 IMAGE_TAG    ?= 0.1.0
 # Empty = each Dockerfile's pinned public python base; `images-offline` sets the local one.
 BASE_IMAGE   ?=
 OFFLINE_BASE := customer360/base:bookworm-python3.11
-.PHONY: docker-engine base-image images images-offline image-sizes test-containers
+.PHONY: docker-engine base-image images images-offline standin-images image-sizes test-containers
 docker-engine: ## Install (apt docker.io) and start dockerd if no engine answers
 	scripts/start-dockerd.sh
 base-image: ## Make the offline base image (debootstrap bookworm + python3.11, docker import)
 	docker image inspect $(OFFLINE_BASE) >/dev/null 2>&1 || scripts/make-base-image.sh $(OFFLINE_BASE)
 images: ## Build customer360/{pipeline,dbt,airflow}:$(IMAGE_TAG) (BASE_IMAGE=... for a local base)
 	IMAGE_TAG=$(IMAGE_TAG) BASE_IMAGE=$(BASE_IMAGE) scripts/build-images.sh
-images-offline: base-image ## Build the images FROM the offline base (no registry needed)
+images-offline: base-image ## Build the images and the stand-ins FROM the offline base (no registry needed)
 	$(MAKE) images BASE_IMAGE=$(OFFLINE_BASE)
+	$(MAKE) standin-images
+standin-images: venv base-image ## Build the offline stand-ins for postgres, minio and mc (docs/images.md#stand-ins)
+	$(RUN) python -m harness.images.standins --base-image $(OFFLINE_BASE)
 image-sizes: ## Print the image sizes and write them into docs/images.md
 	IMAGE_TAG=$(IMAGE_TAG) BASE_IMAGE=$(OFFLINE_BASE) scripts/image-sizes.sh --update
 test-containers: venv ## Container smoke tests: each step's argv in its image (needs built images)

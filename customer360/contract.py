@@ -52,6 +52,10 @@ class Source:
     def prefix(self) -> str:
         return f"{RAW_PREFIX}/{self.name}/"
 
+    def day_prefix(self, day: str) -> str:
+        """Lake prefix of one day's batches: raw/<source>/dt=YYYY-MM-DD/."""
+        return f"{self.prefix}dt={day}/"
+
 
 USERS = Source(
     name="users",

@@ -1,10 +1,13 @@
 """
 ### customer360_new_day: simulate the next day of source data
 
-Generates day *K* of the demo dataset into the lake (`raw/<source>/dt=<day>/...`) with
-`c360-datagen generate --day K`, where *K* is the number of days between this run's logical date
-and the dataset's start date (`params.start_date`, day 0). Day *K* is a pure function of seed,
-users, start date and *K*, so a rerun writes the same bytes and the loader skips them.
+Generates day *K* of the demo dataset into the lake (`raw/<source>/dt=<day>/...`), and every
+earlier day the lake lacks, with `c360-datagen generate --through-day K`: *K* is the number of days
+between the day this run simulates (its logical date; for a manual trigger, which has none, the
+day it runs) and the dataset's start date (`params.start_date`, day 0). On an empty lake the first
+run therefore lands the initial export (day 0) and the days up to today. Day *K* is a pure function
+of seed, users, start date and *K*, so a rerun writes the same bytes and the loader skips them.
+The bucket is the configured one (`C360_S3_BUCKET`, the chart's `lake.bucket`).
 
 Publishes the asset `lake.raw`, which triggers `customer360_elt` right away (that DAG also runs
 daily). Paused when first deployed: the simulator is opt-in. Runbook: `docs/operations.md`.
@@ -16,12 +19,11 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param
 
-from customer360.contract import LAKE_BUCKET, RAW_PREFIX
 from customer360.tasks import build_step_task
 from customer360.tasks.assets import LAKE_RAW
 from customer360.tasks.config import DEMO_DATASET
 from customer360.tasks.constants import NETWORK_MAX_RETRY_DELAY, NETWORK_RETRIES, NETWORK_RETRY_DELAY
-from customer360.tasks.steps import day_index, generate_day_step
+from customer360.tasks.steps import day_index, generate_day_step, run_day
 
 with DAG(
     dag_id="customer360_new_day",
@@ -33,7 +35,7 @@ with DAG(
     max_active_runs=1,
     is_paused_upon_creation=True,
     tags=["customer360", "datagen", "simulator"],
-    user_defined_macros={"day_index": day_index},
+    user_defined_macros={"day_index": day_index, "run_day": run_day},
     params={
         "users": Param(DEMO_DATASET.users, type="integer", minimum=1),
         "seed": Param(DEMO_DATASET.seed, type="integer"),
@@ -49,10 +51,8 @@ with DAG(
             "{{ params.seed }}",
             "--start-date",
             "{{ params.start_date }}",
-            "--day",
-            "{{ day_index(ds, params.start_date) }}",
-            "--target",
-            f"s3://{LAKE_BUCKET}/{RAW_PREFIX}",
+            "--through-day",
+            "{{ day_index(run_day(dag_run), params.start_date) }}",
         ),
         # Writes to the lake over the network: retry with exponential backoff.
         retries=NETWORK_RETRIES,

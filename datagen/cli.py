@@ -20,7 +20,7 @@ from datagen.config import (
     GeneratorConfig,
     effective_rates,
 )
-from datagen.generate import generate
+from datagen.generate import generate, missing_days
 from datagen.sinks import TargetError, open_target
 from datagen.summary import run_summary
 
@@ -82,6 +82,13 @@ def generate_cmd(
     day: Annotated[
         int | None, typer.Option(help="Generate only day K (the same bytes as day K of --days).")
     ] = None,
+    through_day: Annotated[
+        int | None,
+        typer.Option(
+            help="Generate every day 0..K the target lacks, oldest first: on an empty lake the "
+            "initial export (day 0) comes first (what the simulator DAG runs)."
+        ),
+    ] = None,
     start_date: Annotated[
         str, typer.Option(help="Date of day 0, YYYY-MM-DD.")
     ] = DEFAULT_START_DATE.isoformat(),
@@ -106,10 +113,14 @@ def generate_cmd(
     ] = DEFAULT_ROWS_PER_OBJECT,
 ) -> None:
     """Generate daily batches of users, orders and support_tickets into the lake layout."""
-    if day is not None and days is not None:
-        raise typer.BadParameter("give either --days D (days 0..D-1) or --day K (day K alone), not both")
-    if day is not None and not 0 <= day < MAX_DAYS:
-        raise typer.BadParameter(f"--day must be within 0..{MAX_DAYS - 1}, got {day}")
+    if sum(option is not None for option in (day, days, through_day)) > 1:
+        raise typer.BadParameter(
+            "give one of --days D (days 0..D-1), --day K (day K alone) "
+            "or --through-day K (the missing days up to K)"
+        )
+    for name, value in (("--day", day), ("--through-day", through_day)):
+        if value is not None and not 0 <= value < MAX_DAYS:
+            raise typer.BadParameter(f"{name} must be within 0..{MAX_DAYS - 1}, got {value}")
     days = 1 if days is None else days
     if not 1 <= days <= MAX_DAYS:
         raise typer.BadParameter(f"--days must be within 1..{MAX_DAYS}, got {days}")
@@ -128,7 +139,11 @@ def generate_cmd(
         sink = open_target(target_uri, _s3_client)
     except TargetError as error:
         raise typer.BadParameter(str(error), param_hint="--target") from None
-    day_list = [day] if day is not None else list(range(days))
+    if through_day is not None:
+        day_list = missing_days(config, through_day, sink)
+        typer.echo(f"days 0..{through_day}: {len(day_list)} missing in {target_uri}: {_day_ranges(day_list)}")
+    else:
+        day_list = [day] if day is not None else list(range(days))
     objects = list(
         generate(
             config,
@@ -141,6 +156,17 @@ def generate_cmd(
     if summary is not None:
         summary.parent.mkdir(parents=True, exist_ok=True)
         summary.write_text(json.dumps(run_summary(config, day_list, target_uri, objects), indent=2) + "\n")
+
+
+def _day_ranges(days: list[int]) -> str:
+    """`0-3, 7` for [0, 1, 2, 3, 7]; `none` for []."""
+    ranges: list[str] = []
+    for day in days:
+        if ranges and ranges[-1].split("-")[-1] == str(day - 1):
+            ranges[-1] = f"{ranges[-1].split('-')[0]}-{day}"
+        else:
+            ranges.append(str(day))
+    return ", ".join(ranges) or "none"
 
 
 def _default_bucket() -> str:

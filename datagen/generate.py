@@ -13,7 +13,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Iterable, Iterator
 
-from customer360.contract import ORDERS, SUPPORT_TICKETS, USERS
+from customer360.contract import ORDERS, SOURCES, SUPPORT_TICKETS, USERS
 from datagen.batches import BatchWriter
 from datagen.config import GeneratorConfig
 from datagen.dirt import DirtInjector
@@ -115,6 +115,21 @@ def generate_day(
         else:
             _delta_day(world, day, out)
         return out.close()
+
+
+def missing_days(config: GeneratorConfig, through: int, target: Target) -> list[int]:
+    """Days 0..`through` of which some source has no object in `target` yet, in order.
+
+    A day is written source by source, each object atomically, so a day cut short (a crash between
+    users and orders) counts as missing and is written again: its bytes are the same, and the
+    loader skips the objects it already has by ETag.
+    """
+    days = []
+    for day in range(through + 1):
+        date = (config.start_date + dt.timedelta(days=day)).isoformat()
+        if not all(target.has_objects(source.day_prefix(date)) for source in SOURCES.values()):
+            days.append(day)
+    return days
 
 
 def generate(

@@ -31,6 +31,7 @@ class ObjectSink(Protocol):
 class Target(Protocol):
     def location(self, key: str) -> str: ...
     def open(self, key: str) -> ObjectSink: ...
+    def has_objects(self, prefix: str) -> bool: ...
 
 
 def _relative(key: str) -> str:
@@ -75,6 +76,11 @@ class LocalTarget:
 
     def open(self, key: str) -> ObjectSink:
         return LocalSink(self.path(key))
+
+    def has_objects(self, prefix: str) -> bool:
+        """True when a committed object lies under the contract prefix (`raw/<source>/dt=.../`)."""
+        folder = self.path(prefix)
+        return folder.is_dir() and any(path.suffix == ".csv" for path in folder.iterdir())
 
 
 # --- S3 ------------------------------------------------------------------------------------------
@@ -139,6 +145,11 @@ class S3Target:
 
     def open(self, key: str) -> ObjectSink:
         return S3Sink(self.client, self.bucket, self.object_key(key))
+
+    def has_objects(self, prefix: str) -> bool:
+        """True when an object lies under the contract prefix (multipart uploads in flight do not count)."""
+        response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.object_key(prefix), MaxKeys=1)
+        return response.get("KeyCount", 0) > 0
 
     def check_bucket(self) -> None:
         """Fail early, with the endpoint in the message, when the bucket is not there."""

@@ -8,7 +8,7 @@
 # `python:3.11-slim-bookworm` cannot be pulled. Debian's python lives in /usr/bin (the public image's
 # in /usr/local/bin); the Dockerfiles call `python3.11` from PATH so both bases work.
 #
-# Usage: scripts/make-base-image.sh [image-ref]       (needs root, debootstrap and a running dockerd)
+# Usage: scripts/make-base-image.sh [image-ref]       (needs root and a running dockerd; installs debootstrap)
 # Env:   DEBIAN_MIRROR  (default: the first deb.debian.org-style URI in the apt sources)
 #        SUITE          (default: bookworm)
 set -euo pipefail
@@ -36,7 +36,11 @@ detect_mirror() {
 MIRROR="${DEBIAN_MIRROR:-$(detect_mirror)}"
 
 [[ $EUID -eq 0 ]] || { echo "error: debootstrap needs root" >&2; exit 1; }
-command -v debootstrap >/dev/null || { echo "error: apt-get install -y debootstrap" >&2; exit 1; }
+if ! command -v debootstrap >/dev/null; then
+    echo ">> installing debootstrap from Debian"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null ||
+        { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap; }
+fi
 docker info >/dev/null 2>&1 || { echo "error: no Docker engine answers (start dockerd first)" >&2; exit 1; }
 
 ROOTFS=$(mktemp -d /tmp/c360-base-rootfs.XXXXXX)

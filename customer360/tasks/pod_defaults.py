@@ -25,7 +25,9 @@ TMP_SIZE_LIMIT = "1Gi"
 DOCS_VOLUME_NAME = "dbt-docs"
 
 STARTUP_TIMEOUT_SECONDS = 300  # first pull of a large image on a cold node
-ON_FINISH_ACTION = "delete_succeeded_pod"  # failed pods stay for `kubectl describe` / logs
+# Every pod stays for `kubectl logs -l customer360/step=...`; the chart's pod-reaper CronJob deletes
+# succeeded ones after a day and failed ones after a week (customer360/tasks/pod_reaper.py).
+ON_FINISH_ACTION = "keep_pod"
 IMAGE_PULL_POLICY = "IfNotPresent"  # images are pinned by tag and side-loaded into kind
 
 # Writable locations under the emptyDir for a read-only root filesystem.

@@ -95,6 +95,17 @@ def generate_day_step(*generate_args: str) -> StepConfig:
     )
 
 
+def run_day(dag_run: object) -> str:
+    """The day a run simulates, ``YYYY-MM-DD``: its logical date, or when it runs if it has none.
+
+    Airflow 3 gives a manually triggered run (the UI's Trigger button, ``airflow dags trigger``, the
+    REST API without ``logical_date``) no logical date, and then no ``ds`` either; such a run
+    simulates the day it runs on. Registered as the DAG macro ``run_day``.
+    """
+    moment = getattr(dag_run, "logical_date", None) or dag_run.run_after  # type: ignore[attr-defined]
+    return moment.date().isoformat()
+
+
 def day_index(logical_day: str, start_date: str) -> int:
     """Generator day K for a logical date: whole days since the dataset's start date (day 0).
 

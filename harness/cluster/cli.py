@@ -14,8 +14,8 @@ import typer
 
 from harness.cluster import lifecycle
 from harness.cluster.components import CLUSTER_BUILDS, KUBERNETES_VERSION
-from harness.cluster.errors import ClusterError
 from harness.cluster.settings import ClusterSettings
+from harness.errors import HarnessError
 
 app = typer.Typer(
     help=(
@@ -28,7 +28,7 @@ app = typer.Typer(
 )
 
 
-def _fail(err: ClusterError) -> typer.Exit:
+def _fail(err: HarnessError) -> typer.Exit:
     typer.echo(f"error: {err}", err=True)
     return typer.Exit(1)
 
@@ -52,7 +52,7 @@ def up() -> None:
     settings = ClusterSettings()
     try:
         report = lifecycle.up(settings)
-    except ClusterError as err:
+    except HarnessError as err:
         raise _fail(err) from None
     if report.reused:
         typer.echo(f"cluster {settings.name} already running, reused")
@@ -73,7 +73,7 @@ def down() -> None:
     began = time.monotonic()
     try:
         existed = lifecycle.down(settings)
-    except ClusterError as err:
+    except HarnessError as err:
         raise _fail(err) from None
     if existed:
         typer.echo(
@@ -118,10 +118,31 @@ def load_images(
     settings = ClusterSettings()
     try:
         loaded = lifecycle.load_images(settings, images)
-    except ClusterError as err:
+    except HarnessError as err:
         raise _fail(err) from None
     for image, seconds in loaded:
         typer.echo(f"loaded {image} in {seconds:.1f} s")
+
+
+@app.command()
+def deploy(
+    build: Annotated[
+        bool, typer.Option(help="build the images first (--no-build: load what Docker has)")
+    ] = True,
+) -> None:
+    """Build, load and helm-install the platform as `tilt up` would (the Tiltfile's images and values)."""
+    from harness.cluster import deploy as deployment
+
+    settings = ClusterSettings()
+    try:
+        report = deployment.deploy(settings, build=build)
+    except HarnessError as err:
+        raise _fail(err) from None
+    typer.echo(
+        f"release {deployment.RELEASE} installed in namespace {deployment.NAMESPACE}: images built in "
+        f"{report.build_seconds:.0f} s, loaded in {report.load_seconds:.0f} s, "
+        f"helm --wait {report.install_seconds:.0f} s"
+    )
 
 
 @app.command()
@@ -129,7 +150,7 @@ def build() -> None:
     """Build (or find in the machine cache) every binary of the cluster, and link .tools/bin/kubectl."""
     try:
         binaries = lifecycle.binaries()
-    except ClusterError as err:
+    except HarnessError as err:
         raise _fail(err) from None
     lifecycle.link_tools(binaries)
     for build in CLUSTER_BUILDS:

@@ -8,28 +8,11 @@ kube-router's firewall, because kind's own enforcer (kube-network-policies) need
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from harness.gobuild import GoBuild
 
 KUBERNETES_VERSION = "v1.34.3"
 # The staging modules (k8s.io/api, client-go, ...) are versioned v0.<minor>.<patch>.
 KUBERNETES_STAGING_VERSION = "v0." + KUBERNETES_VERSION.removeprefix("v1.")
-
-
-@dataclass(frozen=True)
-class GoBuild:
-    """Binaries built from one Go module at one version (``go build`` in a wrapper module).
-
-    ``packages`` maps each binary's name to its main package. ``staging_replaces`` pins the
-    ``k8s.io/*`` modules that the Kubernetes module replaces with local folders its zip lacks.
-    """
-
-    name: str
-    module: str
-    version: str
-    packages: dict[str, str]
-    ldflags: tuple[str, ...] = ()
-    staging_replaces: bool = False
-    env: dict[str, str] = field(default_factory=lambda: {"CGO_ENABLED": "0"})
 
 
 def _version_flags(package: str) -> tuple[str, ...]:
@@ -65,7 +48,7 @@ KUBERNETES = GoBuild(
         *_version_flags("k8s.io/component-base/version"),
         *_version_flags("k8s.io/client-go/pkg/version"),
     ),
-    staging_replaces=True,
+    staging_version=KUBERNETES_STAGING_VERSION,
 )
 
 ETCD = GoBuild(

@@ -24,7 +24,6 @@ from customer360.settings import PROJECT_ROOT
 from customer360.stack.ports import port_holder, port_is_free
 from harness.cache import exclusive
 from harness.cluster import addons, configs, debian, namespaces, node_images, pki
-from harness.cluster.build import build_go
 from harness.cluster.components import CLUSTER_BUILDS
 from harness.cluster.errors import ClusterError
 from harness.cluster.plan import build_plan
@@ -36,6 +35,7 @@ from harness.cluster.settings import (
     ClusterLayout,
     ClusterSettings,
 )
+from harness.gobuild import build_go
 
 TOOLS_BIN = PROJECT_ROOT / ".tools" / "bin"
 AGENT_START_TIMEOUT = 300.0

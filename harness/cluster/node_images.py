@@ -9,9 +9,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from harness.cluster.build import build_go, build_pause
+from harness.cluster.build import build_pause
 from harness.cluster.components import COREDNS, KUBERNETES
 from harness.cluster.oci import ImageFile, ImageSpec, write_image_archive
+from harness.gobuild import build_go
 
 REPOSITORY = "localhost/c360-cluster"
 BUSYBOX = Path("/bin/busybox")  # Debian's busybox-static

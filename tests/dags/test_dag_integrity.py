@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import psycopg2
@@ -172,15 +173,31 @@ def test_assets_published_for_downstream_dags(elt: DAG, new_day: DAG) -> None:
     assert all(isinstance(asset, Asset) for asset in MARTS)
 
 
-def test_new_day_generates_the_day_of_its_logical_date(new_day: DAG) -> None:
+def _rendered_generate_args(new_day: DAG, dag_run: SimpleNamespace) -> dict[str, str]:
     task = new_day.get_task("generate_day")
     params = {key: new_day.params[key] for key in new_day.params}
-    context = {"ds": "2026-11-04", "params": params, **new_day.user_defined_macros}
+    context = {"dag_run": dag_run, "params": params, **new_day.user_defined_macros}
     rendered = [
         task.render_template(part, context, jinja_env=new_day.get_template_env()) for part in task.argv
     ]
     assert rendered[:2] == ["c360-datagen", "generate"]
-    args = dict(zip(rendered[2::2], rendered[3::2], strict=True))
-    assert args["--day"] == "3"  # start date 2026-11-01 is day 0
-    assert args["--target"] == "s3://data-lake/raw"
+    return dict(zip(rendered[2::2], rendered[3::2], strict=True))
+
+
+def test_new_day_fills_the_lake_through_the_day_of_its_logical_date(new_day: DAG) -> None:
+    scheduled = SimpleNamespace(
+        logical_date=datetime(2026, 11, 4, tzinfo=UTC), run_after=datetime(2026, 11, 5, tzinfo=UTC)
+    )
+    args = _rendered_generate_args(new_day, scheduled)
+    assert args["--through-day"] == "3"  # start date 2026-11-01 is day 0
+    # The bucket is the configured one (C360_S3_BUCKET), not a name written into the DAG.
+    assert "--target" not in args
+
+
+def test_a_manual_trigger_without_logical_date_simulates_the_day_it_runs(new_day: DAG) -> None:
+    manual = SimpleNamespace(logical_date=None, run_after=datetime(2026, 11, 11, 9, 30, tzinfo=UTC))
+    assert _rendered_generate_args(new_day, manual)["--through-day"] == "10"
+
+
+def test_new_day_starts_paused(new_day: DAG) -> None:
     assert new_day.is_paused_upon_creation is True

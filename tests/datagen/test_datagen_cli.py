@@ -39,7 +39,9 @@ def test_help_lists_every_dirt_kind_with_its_default_rate() -> None:
         (("--start-date", "yesterday"), "not a date"),
         (("--days", "0"), "--days must be within"),
         (("--day", "-1"), "--day must be within"),
-        (("--day", "2", "--days", "3"), "not both"),
+        (("--day", "2", "--days", "3"), "give one of"),
+        (("--through-day", "2", "--day", "3"), "give one of"),
+        (("--through-day", "-1"), "--through-day must be within"),
         (("--seed", "-1"), "--seed must be"),
         (("--dirt-rate", "-0.5"), "--dirt-rate must be >= 0"),
         (("--dirt", "mud=0.1"), "unknown dirt kind 'mud'"),
@@ -98,3 +100,30 @@ def test_prints_one_line_per_object_and_writes_the_summary(tmp_path: Path) -> No
     for line, obj in zip(lines, document["objects"], strict=True):
         assert f"rows={obj['data_rows']}" in line and f"bytes={obj['bytes']}" in line
         assert Path(obj["location"]).stat().st_size == obj["bytes"]
+
+
+def test_through_day_fills_in_the_missing_days_initial_export_first(tmp_path: Path) -> None:
+    """The simulator's first run on an empty lake lands day 0 (the export) and every day up to K."""
+    target = tmp_path / "raw"
+    common = ("generate", "--users", "40", "--seed", "7", "--target", str(target))
+    assert run_cli(*common, "--day", "1").exit_code == 0
+    first = run_cli(*common, "--through-day", "3")
+    assert first.exit_code == 0, first.output
+    assert "3 missing" in first.output and "0, 2-3" in first.output
+    written = sorted(line.split()[1] for line in first.output.splitlines() if line.startswith("wrote "))
+    assert [Path(p).parent.name for p in written if "/users/" in p] == [
+        "dt=2026-11-01",
+        "dt=2026-11-03",
+        "dt=2026-11-04",
+    ]
+    reference = tmp_path / "reference"
+    assert (
+        run_cli(
+            "generate", "--users", "40", "--seed", "7", "--target", str(reference), "--days", "4"
+        ).exit_code
+        == 0
+    )
+    for path in reference.rglob("*.csv"):
+        assert (target / path.relative_to(reference)).read_bytes() == path.read_bytes()
+    again = run_cli(*common, "--through-day", "3")
+    assert again.exit_code == 0 and "0 missing" in again.output and "wrote " not in again.output

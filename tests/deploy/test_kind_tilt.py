@@ -6,9 +6,9 @@ import re
 
 import pytest
 import yaml
-from tiltfile_eval import StarlarkSubsetError, check_starlark_subset, evaluate_tiltfile
 
 from customer360.settings import PROJECT_ROOT
+from harness.tilt import StarlarkSubsetError, check_starlark_subset, evaluate_tiltfile
 
 KIND_CONFIG = yaml.safe_load((PROJECT_ROOT / "kind-config.yaml").read_text())
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}

@@ -158,6 +158,10 @@ seccompProfile:
 {{- .Values.airflow.connections.existingSecret | default (include "customer360.componentName" (list . "airflow-connections")) }}
 {{- end }}
 
+{{- define "customer360.airflow.logsPvcName" -}}
+{{- include "customer360.componentName" (list . "airflow-logs") }}
+{{- end }}
+
 {{- define "customer360.airflow.configMapName" -}}
 {{- include "customer360.componentName" (list . "airflow-config") }}
 {{- end }}
@@ -181,6 +185,11 @@ seccompProfile:
 {{/* ConfigMap every task pod imports with envFrom (C360_TASK_CONFIGMAP_NAME). */}}
 {{- define "customer360.tasks.configMapName" -}}
 {{- include "customer360.componentName" (list . "task-config") }}
+{{- end }}
+
+{{/* CronJob that deletes finished task pods once their retention has passed. */}}
+{{- define "customer360.tasks.podReaperName" -}}
+{{- include "customer360.componentName" (list . "task-pod-reaper") }}
 {{- end }}
 
 {{/* ServiceAccount of the task pods: no API token, no permissions. */}}

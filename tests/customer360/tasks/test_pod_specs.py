@@ -136,7 +136,7 @@ def test_labels_let_kubectl_find_a_steps_pods(step_and_pod: tuple[Any, dict[str,
 
 def test_operator_lifecycle_settings() -> None:
     op = KubernetesStepOperator(step=DBT_STEPS[0])
-    assert op.on_finish_action.value == "delete_succeeded_pod"
+    assert op.on_finish_action.value == "keep_pod"
     assert op.get_logs is True
     assert op.startup_timeout_seconds >= 120
 

@@ -68,8 +68,13 @@ env values on purpose: Tilt's match_in_env_vars swaps them for the images it has
   configMap:
     name: {{ include "customer360.airflow.configMapName" . }}
 - name: logs
+{{- if .Values.airflow.logs.persistence.enabled }}
+  persistentVolumeClaim:
+    claimName: {{ include "customer360.airflow.logsPvcName" . }}
+{{- else }}
   emptyDir:
     sizeLimit: 2Gi
+{{- end }}
 - name: tmp
   emptyDir:
     sizeLimit: 1Gi
@@ -98,14 +103,25 @@ annotations:
 {{- include "customer360.containerSecurityContext" (list .Values.airflow.identity .Values.airflow.readOnlyRootFilesystem) }}
 {{- end }}
 
-{{/* Init container that holds a component until `airflow db migrate` (the migration Job) has run. */}}
+{{/*
+Init container that holds a component until `airflow db migrate` (the migration Job) has run. It
+first waits for the metadata database to answer: on a first install PostgreSQL is still running
+initdb, and `check-migrations` would exit at once (a restart of the init container) instead.
+*/}}
 {{- define "customer360.airflow.waitForMigrations" -}}
 - name: wait-for-migrations
   image: {{ include "customer360.image" (list . "airflow") }}
   imagePullPolicy: {{ .Values.imagePullPolicy }}
   securityContext:
     {{- include "customer360.airflow.containerSecurityContext" . | nindent 4 }}
-  args: ["airflow", "db", "check-migrations", "--migration-wait-timeout=900"]
+  command: ["/bin/bash", "-ec"]
+  args:
+    - |
+      for attempt in $(seq 1 180); do
+        airflow db check >/dev/null 2>&1 && break
+        echo "metadata database not reachable yet (attempt $attempt/180)"; sleep 5
+      done
+      exec airflow db check-migrations --migration-wait-timeout=900
   env:
     {{- include "customer360.airflow.env" . | nindent 4 }}
   envFrom:

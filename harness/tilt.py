@@ -12,6 +12,8 @@ no other registry for it), so this does the next best thing, in two steps:
    --dry-run=server, which needs a cluster) so the Tiltfile works on the chart as it is.
 
 On a workstation with tilt installed, `tilt ci` and `tilt alpha tiltfile-result` remain the real check.
+Here, the cluster harness deploys what the evaluation says Tilt would (its images, build contexts and
+values files: :mod:`harness.cluster.deploy`), so the cluster tier tests exactly that.
 """
 
 from __future__ import annotations
