@@ -59,7 +59,9 @@ def finished_task_pods(core: object, namespace: str) -> list[FinishedPod]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--succeeded-hours", type=float, default=24.0, help="keep succeeded pods this long")
     parser.add_argument("--failed-hours", type=float, default=168.0, help="keep failed pods this long")
     parser.add_argument("--namespace", default=None, help="default: the pod's own namespace")
@@ -79,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for pod in doomed:
         core.delete_namespaced_pod(pod.name, namespace)
-        print(f"deleted {pod.phase.lower()} task pod {pod.name} (finished {pod.finished_at:%Y-%m-%dT%H:%M:%SZ})")
+        print(
+            f"deleted {pod.phase.lower()} task pod {pod.name} (finished {pod.finished_at:%Y-%m-%dT%H:%M:%SZ})"
+        )
     print(f"{len(doomed)} task pod(s) deleted in {namespace}")
     return 0
 

@@ -124,6 +124,8 @@ def install(settings: ClusterSettings, declaration: TiltDeclaration, *extra: str
         *values_args(declaration),
         *extra,
         "--wait",
+        # The migration and bucket Jobs are part of "installed": the DAGs need both.
+        "--wait-for-jobs",
         "--timeout",
         INSTALL_TIMEOUT,
     )

@@ -7,8 +7,13 @@ make targets (`make cluster-up && make test-cluster-smoke && make cluster-down`)
 
 from __future__ import annotations
 
-import pytest
+import sys
+from collections.abc import Iterator
 
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from customer360.settings import PROJECT_ROOT
 from harness.cluster import lifecycle, node_images
 from harness.cluster.settings import ClusterSettings
 
@@ -26,3 +31,23 @@ def cluster() -> ClusterSettings:
 def busybox() -> str:
     """The node's busybox image (imported at cluster-up), for client and server pods."""
     return node_images.busybox_image()
+
+
+# The platform tests reuse the dbt tier's independent reference computation and the headless
+# Chromium launcher of scripts/ (neither is a package; both are shared, never copied).
+sys.path.insert(0, str(PROJECT_ROOT / "tests" / "dbt"))
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+
+
+@pytest.fixture(scope="module")
+def browser_page() -> Iterator[Page]:
+    """Debian's Chromium driven by Playwright (installed by `make browser-deps`, as for make test)."""
+    from headless_chromium import launch
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        try:
+            yield page
+        finally:
+            browser.close()

@@ -137,3 +137,18 @@ def customer_360(
             "is_repeat_customer": order_count >= 2,
         }
     return expected
+
+
+def assert_same_rows(actual: dict[int, dict[str, Any]], expected: dict[int, dict[str, Any]]) -> None:
+    missing, extra = sorted(expected.keys() - actual.keys()), sorted(actual.keys() - expected.keys())
+    assert not missing and not extra, f"missing {missing[:10]}, extra {extra[:10]}"
+    mismatches = [
+        (customer_id, column, actual[customer_id].get(column), value)
+        for customer_id, row in expected.items()
+        for column, value in row.items()
+        if actual[customer_id].get(column) != value
+    ]
+    assert not mismatches, (
+        f"{len(mismatches)} mismatches (customer, column, dbt, expected): {mismatches[:10]}"
+    )
+    assert set(next(iter(actual.values()))) == set(next(iter(expected.values())))  # no extra column

@@ -20,7 +20,7 @@ from botocore.client import BaseClient
 from dbt_runner import DbtResult, DbtRunner, node_name
 from psycopg2.extensions import connection as Connection
 from psycopg2.extras import RealDictCursor
-from reference_360 import RawObject, customer_360
+from reference_360 import RawObject, assert_same_rows, customer_360
 
 from customer360.settings import Settings
 
@@ -120,21 +120,6 @@ class Pipeline:
 
     def table(self, name: str, key: str) -> list[dict[str, Any]]:
         return self.query(f"select * from production.{name} order by {key}")
-
-
-def assert_same_rows(actual: dict[int, dict[str, Any]], expected: dict[int, dict[str, Any]]) -> None:
-    missing, extra = sorted(expected.keys() - actual.keys()), sorted(actual.keys() - expected.keys())
-    assert not missing and not extra, f"missing {missing[:10]}, extra {extra[:10]}"
-    mismatches = [
-        (customer_id, column, actual[customer_id].get(column), value)
-        for customer_id, row in expected.items()
-        for column, value in row.items()
-        if actual[customer_id].get(column) != value
-    ]
-    assert not mismatches, (
-        f"{len(mismatches)} mismatches (customer, column, dbt, expected): {mismatches[:10]}"
-    )
-    assert set(next(iter(actual.values()))) == set(next(iter(expected.values())))  # no extra column
 
 
 @pytest.fixture(scope="module")

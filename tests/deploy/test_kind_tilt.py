@@ -98,10 +98,11 @@ class TestTiltfile:
         managed = {(o["kind"], o["metadata"]["name"]) for o in tilt.k8s_objects}
         assert ("Secret", "customer360-warehouse") not in managed
         assert ("Secret", "customer360-lake") not in managed
+        assert ("Secret", "customer360-airflow") not in managed
         applied = next(c for c in tilt.local_commands if c.get("stdin"))
         names = {o["metadata"]["name"] for o in yaml.safe_load_all(applied["stdin"])}
-        assert names == {"customer360-warehouse", "customer360-lake"}
-        assert ("Secret", "customer360-airflow") in managed
+        assert names == {"customer360-warehouse", "customer360-lake", "customer360-airflow"}
+        assert ("Secret", "customer360-task-credentials") in managed
 
     def test_every_workload_is_a_labelled_resource(self, tilt):
         workloads = {o["metadata"]["name"] for o in tilt.k8s_objects if o["kind"] in WORKLOAD_KINDS}
