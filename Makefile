@@ -126,7 +126,7 @@ test-containers: venv ## Container smoke tests: each step's argv in its image (n
 # Debian's Chromium, driven by Playwright from the venv (`playwright install` needs an unreachable CDN).
 CHROMIUM_PATH ?= /usr/bin/chromium
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
-.PHONY: browser-deps browser-deps-if-possible screenshots diagrams test-browser
+.PHONY: browser-deps browser-deps-if-possible screenshots screenshots-cluster diagrams test-browser
 browser-deps: ## Install Debian's chromium if missing (apt; for screenshots and browser tests)
 	@test -x $(CHROMIUM_PATH) || $(SUDO) apt-get install -y -qq chromium \
 	  || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
@@ -136,6 +136,8 @@ browser-deps-if-possible:
 screenshots: venv browser-deps ## Re-take assets/dbt_lineage.png from dbt/target (runs `make demo` if missing)
 	@test -f dbt/target/index.html || $(MAKE) demo
 	$(RUN) python scripts/screenshot_lineage.py
+screenshots-cluster: venv browser-deps ## Re-take assets/airflow_cluster_run.png: the newest green run's graph on the local cluster
+	$(RUN) python scripts/screenshot_cluster_run.py
 diagrams: ## Render assets/architecture.png from assets/architecture.dot (Graphviz)
 	scripts/render_architecture.sh
 test-browser: tools browser-deps ## Browser tier: dbt docs site + Airflow UI in headless Chromium (~3 min)

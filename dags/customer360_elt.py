@@ -12,7 +12,9 @@ ETag is skipped), so an extra run only rebuilds the marts.
 
 **Runtime**: every task is one container command built by `customer360.tasks.build_step_task`: a pod
 when `C360_TASK_RUNTIME=kubernetes`, a local subprocess of the same argv otherwise. Logs of a pod:
-`kubectl logs -l customer360/step=<task-id-with-dashes>`. Runbook: `docs/operations.md`.
+`kubectl logs -l customer360/step=<task-id-with-dashes> --tail=-1`; finished pods are kept (a day
+when they succeed, a week when they fail; the chart's `tasks.podRetention`). Runbook:
+`docs/operations.md`.
 """
 
 from __future__ import annotations

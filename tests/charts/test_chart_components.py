@@ -156,7 +156,19 @@ class TestAirflow:
         assert main["args"] == command
         assert main["image"] == "customer360/airflow:0.1.0"
         init = pod_spec(deployment)["initContainers"][0]
-        assert init["args"][:3] == ["airflow", "db", "check-migrations"]
+        script = init["args"][0]
+        # It waits for the database first (PostgreSQL may still be in initdb), then for migrations.
+        assert script.index("airflow db check ") < script.index("exec airflow db check-migrations")
+
+    def test_task_logs_live_on_a_kept_volume_that_every_component_mounts(self, objects):
+        pvc = find(objects, "PersistentVolumeClaim", "customer360-airflow-logs")
+        assert pvc["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+        for component in ("api-server", "scheduler", "dag-processor", "triggerer"):
+            volumes = {
+                v["name"]: v
+                for v in pod_spec(find(objects, "Deployment", f"customer360-airflow-{component}"))["volumes"]
+            }
+            assert volumes["logs"]["persistentVolumeClaim"]["claimName"] == pvc["metadata"]["name"], component
 
     def test_migration_job_migrates_the_metadata_db(self, objects):
         job = find(objects, "Job")
@@ -275,6 +287,18 @@ class TestTasks:
     def test_task_service_account_has_no_token(self, objects):
         account = find(objects, "ServiceAccount", "customer360-task")
         assert account["automountServiceAccountToken"] is False
+
+    def test_the_pod_reaper_runs_with_the_configured_retention_and_the_pod_launchers_role(self):
+        objects = render_chart({"tasks": {"podRetention": {"succeededHours": 6}}})
+        cronjob = find(objects, "CronJob", "customer360-task-pod-reaper")
+        spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        args = spec["containers"][0]["args"]
+        assert args[:3] == ["python", "-m", "customer360.tasks.pod_reaper"]
+        assert "--succeeded-hours=6" in args and "--failed-hours=168" in args
+        role = find(objects, "Role", spec["serviceAccountName"])
+        assert {"list", "delete"} <= set(
+            next(r for r in role["rules"] if r["resources"] == ["pods"])["verbs"]
+        )
 
 
 class TestDocs:

@@ -218,7 +218,7 @@ def test_4_customer_360_equals_the_reference_over_the_same_raw_files(
 def test_5_the_ui_shows_the_green_run_and_a_task_log_that_survives_the_scheduler(
     installed: Installation, browser_page: Any
 ) -> None:
-    from airflow_ui import log_in, run_state, task_log_text
+    from airflow_ui import log_in, run_state, task_log_text  # scripts/, shared with the screenshots
 
     api, run_id = installed.api, installed.runs["first"]
     loader_line = "object(s) under s3://data-lake/raw/users/"
