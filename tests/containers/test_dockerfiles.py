@@ -140,7 +140,9 @@ def test_airflow_image_matches_the_chart(dockerfiles: dict[str, Dockerfile], cha
     identity = chart_values["airflow"]["identity"]
     assert airflow.final.args("USER") == [f"{identity['runAsUser']}:{identity['runAsGroup']}"]
     copies = [arg.split() for arg in airflow.final.args("COPY") if not arg.startswith("--from")]
-    assert ["dags", chart_values["airflow"]["dagsFolder"]] in copies
+    # Owned by Airflow's user, so Tilt's live update (which writes as that user) can sync DAG edits.
+    owner = f"--chown={identity['runAsUser']}:{identity['runAsGroup']}"
+    assert [owner, "dags", chart_values["airflow"]["dagsFolder"]] in copies
     assert airflow.env()["C360_TASK_RUNTIME"] == "kubernetes"
 
 
@@ -195,7 +197,7 @@ def test_build_context_holds_what_is_copied(dockerfiles: dict[str, Dockerfile], 
         for copy in stage.args("COPY"):
             if copy.startswith("--from"):
                 continue
-            *sources, _destination = copy.split()
+            *sources, _destination = (part for part in copy.split() if not part.startswith("--"))
             for source in sources:
                 assert (PROJECT_ROOT / source).exists(), f"{name}: COPY {source} does not exist"
                 assert not any(source == pattern or source.startswith(pattern + "/") for pattern in ignored)
