@@ -95,9 +95,9 @@ cluster-deploy: tools ## Build, load and helm-install the platform as `tilt up` 
 kubectl: venv ## kubectl against the local cluster: make kubectl ARGS="get pods -A"
 	@$(CLUSTER) kubectl -- $(ARGS)
 test-cluster-smoke: venv ## The cluster's own smoke tests (make cluster-up first; ~2 min)
-	$(RUN) pytest -m cluster tests/cluster
+	$(RUN) pytest -m cluster tests/cluster/test_cluster_*.py
 test-cluster: tools browser-deps ## The cluster tier: smoke tests, then the platform on the cluster end to end (~15 min warm)
-	$(RUN) pytest -m cluster tests/cluster tests/platform
+	$(RUN) pytest -m cluster tests/cluster
 
 # ---- container images (docs/images.md) ---------------------------------------------------------
 IMAGE_TAG    ?= 0.1.0
