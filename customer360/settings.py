@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     task_runtime: Literal["local", "kubernetes"] = "local"
     pipeline_image: str = "customer360/pipeline:0.1.0"
     dbt_image: str = "customer360/dbt:0.1.0"
-    k8s_namespace: str = "customer360"
+    # The tasks namespace of the chart (release `customer360`): task pods run apart from the platform.
+    k8s_namespace: str = "customer360-tasks"
     task_secret_name: str = "customer360-task-credentials"
     task_configmap_name: str = "customer360-task-config"
     # Set by the Helm chart on Airflow: the dbt pods' own Secret (dbt warehouse role; unset = the

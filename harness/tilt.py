@@ -125,8 +125,10 @@ def _local_runner(run: TiltRun):
         run.local_commands.append({"command": command, "stdin": stdin, **kwargs})
         argv = command if isinstance(command, list) else None
         if argv and Path(argv[0]).name == "helm":
-            # The real render, minus the cluster lookups that need a cluster.
+            # The real render, minus the cluster lookups that need a cluster (so it must be told that
+            # credentials it generates are throw-away: this evaluation never applies them).
             argv = [str(PROJECT_ROOT / argv[0]), *(arg for arg in argv[1:] if arg != "--dry-run=server")]
+            argv += ["--set", "allowEphemeralCredentials=true"]
             return subprocess.run(argv, cwd=PROJECT_ROOT, check=True, capture_output=True, text=True).stdout
         return ""
 

@@ -1,7 +1,13 @@
-"""The Airflow 3 UI as a person uses it, in headless Chromium: log in, open a run, read a task's log."""
+"""The Airflow 3 UI as a person uses it, in headless Chromium: log in, open a run, read a task's log.
+
+Shared by the browser tests (the embedded `make ui`, simple auth manager), the cluster tier (the
+chart's FAB auth manager) and the cluster screenshot: both login forms have a username and a
+password field and a "Sign in" button.
+"""
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 
 from playwright.sync_api import Page, expect
@@ -10,12 +16,21 @@ from playwright.sync_api import Page, expect
 UI_TIMEOUT_MS = 90_000
 
 
-def log_in(page: Page, base_url: str, username: str, password: str) -> None:
+SIGN_IN = re.compile(r"^sign in$", re.IGNORECASE)
+
+
+def submit_login(page: Page, base_url: str, username: str, password: str) -> None:
+    """Open the UI (it sends a stranger to its login form) and submit these credentials."""
     page.goto(f"{base_url}/dags")
     page.wait_for_url("**/auth/login**", timeout=UI_TIMEOUT_MS)
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name=SIGN_IN).click()
+
+
+def log_in(page: Page, base_url: str, username: str, password: str) -> None:
+    """Log in and wait for the DAG list."""
+    submit_login(page, base_url, username, password)
     expect(page.get_by_test_id("dag-card").first).to_be_visible(timeout=UI_TIMEOUT_MS)
 
 

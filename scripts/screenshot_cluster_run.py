@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="PNG to write (default: %(default)s)")
     args = parser.parse_args(argv)
     settings = ClusterSettings()
-    secret = lifecycle.kubectl(settings, "-n", "customer360", "get", "secret", "customer360-airflow", "-o", "json")
+    secret = lifecycle.kubectl(
+        settings, "-n", "customer360", "get", "secret", "customer360-airflow", "-o", "json"
+    )
     password = base64.b64decode(json.loads(secret.stdout)["data"]["admin-password"]).decode()
     port = next(f.host_port for f in settings.forwards() if f.name == "airflow")
     base_url = f"http://127.0.0.1:{port}"

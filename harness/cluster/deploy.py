@@ -15,6 +15,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+import yaml
+
 from customer360.settings import PROJECT_ROOT
 from harness.cluster import lifecycle
 from harness.cluster.errors import ClusterError
@@ -32,10 +34,12 @@ INSTALL_TIMEOUT = "15m"
 
 @dataclass(frozen=True)
 class TiltDeclaration:
-    """What the Tiltfile builds and deploys: image name -> build, and the chart's values files."""
+    """What the Tiltfile builds and deploys: image name -> build, the chart's values files, and the
+    namespace it applies itself (labelled for Pod Security) before the chart."""
 
     builds: dict[str, dict[str, object]]
     values_files: tuple[str, ...]
+    namespaces: tuple[str, ...] = ()
 
     def image_folders(self) -> list[str]:
         """``images/<name>/`` of each image, checked to be what scripts/build-images.sh builds."""
@@ -62,7 +66,11 @@ def tilt_declaration(base_image: str = standins.OFFLINE_BASE) -> TiltDeclaration
         if isinstance(c["command"], list) and "template" in c["command"]
     )
     values = tuple(helm[i + 1] for i, arg in enumerate(helm) if arg == "--values")
-    return TiltDeclaration(builds=run.docker_builds, values_files=values)
+    applied = [
+        doc for c in run.local_commands if c.get("stdin") for doc in yaml.safe_load_all(c["stdin"]) if doc
+    ]
+    namespaces = tuple(yaml.safe_dump(doc) for doc in applied if doc["kind"] == "Namespace")
+    return TiltDeclaration(builds=run.docker_builds, values_files=values, namespaces=namespaces)
 
 
 def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> None:
@@ -112,6 +120,8 @@ def values_args(declaration: TiltDeclaration) -> list[str]:
 def install(settings: ClusterSettings, declaration: TiltDeclaration, *extra: str) -> float:
     """``helm upgrade --install`` of the release with Tilt's values + values-offline.yaml; seconds taken."""
     began = time.monotonic()
+    for namespace in declaration.namespaces:
+        lifecycle.kubectl(settings, "apply", "-f", "-", input=namespace)
     helm(
         settings,
         "upgrade",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from airflow_ui import UI_TIMEOUT_MS, submit_login
 from browser_session import DAG_ID, AirflowUi
 from playwright.sync_api import Page, expect
 
@@ -12,16 +13,9 @@ from customer360.tasks.steps import DBT_STEPS, ingest_steps
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-# The UI renders from its API; the first page after start-up can take a while on two cores.
-UI_TIMEOUT_MS = 60_000
-
 
 def _log_in(page: Page, ui: AirflowUi, password: str) -> None:
-    page.goto(f"{ui.base_url}/dags")
-    page.wait_for_url("**/auth/login**", timeout=UI_TIMEOUT_MS)  # not logged in yet: the login form
-    page.fill("input[name=username]", ui.user)
-    page.fill("input[name=password]", password)
-    page.get_by_role("button", name="Sign in").click()
+    submit_login(page, ui.base_url, ui.user, password)
 
 
 def test_admin_logs_in_and_sees_the_elt_dag_with_its_last_run_green(

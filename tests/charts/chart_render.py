@@ -101,7 +101,12 @@ def render_docs(
     values_files: tuple[Path, ...] = (),
     chart_dir: Path = CHART_DIR,
 ) -> tuple[RenderedDoc, ...]:
-    """The raw rendered documents with their template paths (cached per values set)."""
+    """The raw rendered documents with their template paths (cached per values set).
+
+    `helm template` cannot read a cluster, so the chart refuses to invent credentials unless told
+    the render is a throw-away one (allowEphemeralCredentials); tests say so unless they set it.
+    """
+    values = {"allowEphemeralCredentials": True, **(values or {})}
     return _render_text(_freeze(values), tuple(str(path) for path in values_files), str(chart_dir))
 
 
@@ -170,6 +175,8 @@ def find(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> d
 
 
 def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    if workload["kind"] == "CronJob":
+        return workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return workload["spec"]["template"]["spec"]
 
 

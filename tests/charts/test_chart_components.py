@@ -6,14 +6,13 @@ Kubernetes API schema by the helper, so a typo in a field fails here.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import unquote, urlsplit
 
 import pytest
 from chart_render import containers, decoded, env_of, find, pod_spec, render_chart
 
 from customer360.contract import LAKE_BUCKET, PRODUCTION_SCHEMA, STAGING_SCHEMA, WAREHOUSE_DATABASE
-from customer360.settings import POSTGRES_CONN_ID, S3_CONN_ID, Settings
+from customer360.settings import POSTGRES_CONN_ID, Settings
 
 SECRET_TASK_KEYS = {"C360_PG_USER", "C360_PG_PASSWORD", "C360_S3_ACCESS_KEY_ID", "C360_S3_SECRET_ACCESS_KEY"}
 
@@ -115,7 +114,7 @@ class TestLake:
         container = pod_spec(job)["containers"][0]
         env = env_of(container)
         assert env["BUCKET"]["value"] == LAKE_BUCKET
-        assert env["S3_ENDPOINT"]["value"] == "http://customer360-lake:9000"
+        assert env["S3_ENDPOINT"]["value"] == "http://customer360-lake.customer360.svc:9000"
         script = container["args"][0]
         assert 'mc mb --ignore-existing "lake/$BUCKET"' in script
         assert "arn:aws:s3:::$BUCKET/*" in script
@@ -187,30 +186,44 @@ class TestAirflow:
         assert (uri.scheme, uri.username, uri.hostname, uri.port, uri.path) == (
             "postgresql+psycopg2",
             "airflow",
-            "customer360-warehouse",
+            "customer360-warehouse.customer360.svc",
             5432,
             "/airflow",
         )
 
-    def test_connections_come_from_a_secret_as_env(self, objects):
+    def test_the_warehouse_connection_comes_from_a_secret_and_only_the_scheduler_gets_it(self, objects):
         conns = decoded(find(objects, "Secret", "customer360-airflow-connections"))
         warehouse = urlsplit(conns[f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}"])
         assert (warehouse.username, warehouse.hostname, warehouse.path) == (
             "c360_analyst",
-            "customer360-warehouse",
+            "customer360-warehouse.customer360.svc",
             f"/{WAREHOUSE_DATABASE}",
         )
-        s3 = json.loads(conns[f"AIRFLOW_CONN_{S3_CONN_ID.upper()}"])
-        assert s3["conn_type"] == "aws"
-        assert s3["extra"] == {"endpoint_url": "http://customer360-lake:9000", "region_name": "us-east-1"}
-        scheduler = pod_spec(find(objects, "Deployment", "customer360-airflow-scheduler"))["containers"][0]
-        assert scheduler["envFrom"] == [{"secretRef": {"name": "customer360-airflow-connections"}}]
+        # No lake connection at all: no DAG uses one, so no Airflow pod holds lake keys.
+        assert set(conns) == {
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+            f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}",
+        }
+        for component in ("scheduler", "api-server", "dag-processor", "triggerer"):
+            main = pod_spec(find(objects, "Deployment", f"customer360-airflow-{component}"))["containers"][0]
+            assert ("AIRFLOW_CONN_POSTGRES_WAREHOUSE" in env_of(main)) is (component == "scheduler"), (
+                component
+            )
+            assert "envFrom" not in main, component
 
-    def test_admin_password_file_is_written_from_the_secret(self, objects):
-        api = pod_spec(find(objects, "Deployment", "customer360-airflow-api-server"))
-        writer = next(c for c in api["initContainers"] if c["name"] == "admin-password-file")
-        ref = env_of(writer)["ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    def test_the_fab_admin_is_created_by_the_migration_job_from_the_secret(self, objects):
+        assert (
+            "auth_manager = airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+            in find(objects, "ConfigMap", "customer360-airflow-config")["data"]["airflow.cfg"]
+        )
+        job = pod_spec(find(objects, "Job"))["containers"][0]
+        ref = env_of(job)["ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]
         assert ref == {"name": "customer360-airflow", "key": "admin-password"}
+        assert "airflow users create" in job["args"][0] and "airflow users reset-password" in job["args"][0]
+        # Only the migration Job sees the admin password.
+        for component in ("scheduler", "api-server", "dag-processor", "triggerer"):
+            spec = pod_spec(find(objects, "Deployment", f"customer360-airflow-{component}"))
+            assert "ADMIN_PASSWORD" not in str(spec), component
         assert set(decoded(find(objects, "Secret", "customer360-airflow"))) == {
             "fernet-key",
             "jwt-secret",
@@ -231,16 +244,15 @@ class TestAirflow:
         assert env["C360_TASK_CONFIGMAP_NAME"] == defaults.task_configmap_name
         assert env["C360_DBT_TASK_SECRET_NAME"] == "customer360-task-credentials-dbt"
 
-    def test_only_the_pod_launchers_get_the_service_account_token(self, objects):
+    def test_only_the_pod_launcher_gets_the_service_account_token(self, objects):
         for component, launches in [
             ("scheduler", True),
-            ("triggerer", True),
+            ("triggerer", False),
             ("api-server", False),
             ("dag-processor", False),
         ]:
             spec = pod_spec(find(objects, "Deployment", f"customer360-airflow-{component}"))
             assert spec["automountServiceAccountToken"] is launches, component
-            assert (spec.get("serviceAccountName") == "customer360-airflow") is launches, component
 
 
 class TestTasks:
@@ -258,9 +270,10 @@ class TestTasks:
 
     def test_configmap_points_at_the_in_cluster_services(self, objects):
         config = find(objects, "ConfigMap")["data"]
-        assert config["C360_PG_HOST"] == "customer360-warehouse"
+        # Qualified names: the task pods run in the tasks namespace.
+        assert config["C360_PG_HOST"] == "customer360-warehouse.customer360.svc"
         assert config["C360_PG_PORT"] == "5432"
-        assert config["C360_S3_ENDPOINT_URL"] == "http://customer360-lake:9000"
+        assert config["C360_S3_ENDPOINT_URL"] == "http://customer360-lake.customer360.svc:9000"
         assert config["C360_S3_BUCKET"] == LAKE_BUCKET
         assert config["DBT_TARGET"] == "cluster"
 
@@ -282,7 +295,6 @@ class TestTasks:
         assert loader["C360_S3_SECRET_ACCESS_KEY"] == lake["secret-access-key"]
         metadata = urlsplit(conns["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
         assert unquote(metadata.password) == warehouse["airflow-password"]
-        assert json.loads(conns["AIRFLOW_CONN_MINIO_S3"])["login"] == lake["access-key-id"]
 
     def test_task_service_account_has_no_token(self, objects):
         account = find(objects, "ServiceAccount", "customer360-task")

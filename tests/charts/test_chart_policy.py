@@ -11,7 +11,7 @@ import re
 
 import pytest
 import yaml
-from chart_render import CHART_DIR, KIND_VALUES, containers, pod_spec, render_chart, run_helm
+from chart_render import CHART_DIR, KIND_VALUES, HelmError, containers, pod_spec, render_chart, run_helm
 
 EXISTING_SECRETS = {
     "warehouse": {"auth": {"existingSecret": "pg-credentials"}},
@@ -37,7 +37,8 @@ VARIANTS = {
     "docs-on": ({"docs": {"enabled": True}}, ()),
     "no-network-policy": ({"networkPolicy": {"enabled": False}}, ()),
 }
-WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job", "CronJob"}
+NAMESPACE, TASKS_NAMESPACE = "customer360", "customer360-tasks"
 LONG_RUNNING = {"Deployment", "StatefulSet"}
 PINNED_IMAGE = re.compile(r"^[a-z0-9./-]+:(?!latest$)[\w.-]+(@sha256:[0-9a-f]{64})?$")
 SECRETISH_ENV = re.compile(r"PASSWORD|SECRET|TOKEN|FERNET|_KEY$|CONN")
@@ -72,6 +73,19 @@ class TestPolicies:
             for container in containers(workload):
                 assert container["securityContext"]["readOnlyRootFilesystem"] is True, container["name"]
 
+    def test_on_kind_only_the_live_updated_components_have_a_writable_root(self):
+        writable = {
+            f"{workload['metadata']['name']}/{container['name']}"
+            for workload in workloads(render_chart(values_files=(KIND_VALUES,)))
+            for container in containers(workload)
+            if not container["securityContext"]["readOnlyRootFilesystem"]
+        }
+        # Tilt syncs DAG files into the two components that parse them, and only into their main container.
+        assert writable == {
+            "customer360-airflow-scheduler/scheduler",
+            "customer360-airflow-dag-processor/dag-processor",
+        }
+
     def test_every_container_has_requests_and_limits(self, objects):
         for workload in workloads(objects):
             for container in containers(workload):
@@ -89,6 +103,21 @@ class TestPolicies:
         for workload in workloads(objects):
             for container in containers(workload):
                 assert PINNED_IMAGE.match(container["image"]), container["image"]
+            # The task images Airflow hands to its pods, too.
+            for container in containers(workload):
+                for entry in container.get("env", []):
+                    if entry["name"] in {"C360_PIPELINE_IMAGE", "C360_DBT_IMAGE"}:
+                        assert PINNED_IMAGE.match(entry["value"]), entry
+
+    def test_public_images_are_pinned_by_digest_and_ours_by_the_tag_we_build(self):
+        images = {
+            container["image"]
+            for workload in workloads(render_chart({"docs": {"enabled": True}}))
+            for container in containers(workload)
+        }
+        ours = {image for image in images if image.startswith("customer360/")}
+        assert ours == {"customer360/airflow:0.1.0", "customer360/dbt:0.1.0"}  # pipeline: the task pods'
+        assert all(re.search(r"@sha256:[0-9a-f]{64}$", image) for image in images - ours), images - ours
 
     def test_no_credential_is_a_literal_in_a_pod_spec_or_configmap(self, objects):
         for workload in workloads(objects):
@@ -101,33 +130,62 @@ class TestPolicies:
             for key in config["data"]:
                 assert not SECRETISH_ENV.search(key), f"{config['metadata']['name']} holds {key}"
 
-    def test_only_pods_that_launch_tasks_mount_an_api_token(self, objects):
+    def test_only_pods_that_talk_to_the_kubernetes_api_mount_a_token(self, objects):
         for workload in workloads(objects):
             spec = pod_spec(workload)
             if spec.get("automountServiceAccountToken") is not False:
                 assert workload["metadata"]["name"] in {
-                    "customer360-airflow-scheduler",
-                    "customer360-airflow-triggerer",
+                    "customer360-airflow-scheduler",  # launches and watches the task pods
+                    "customer360-task-pod-reaper",  # deletes finished ones
                 }
 
-    def test_rbac_is_confined_to_the_namespace_and_to_pods(self, objects):
+    def test_rbac_is_namespaced_and_confined_to_pods_in_the_tasks_namespace(self, objects):
         kinds = {o["kind"] for o in objects}
         assert not kinds & {"ClusterRole", "ClusterRoleBinding"}
-        roles = [o for o in objects if o["kind"] == "Role"]
-        assert len(roles) == 1
-        rules = {resource: set(rule["verbs"]) for rule in roles[0]["rules"] for resource in rule["resources"]}
+        roles = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Role"}
+        assert {r["metadata"]["namespace"] for r in roles.values()} == {TASKS_NAMESPACE}
+        launcher = roles["customer360-pod-launcher"]
+        rules = {resource: set(rule["verbs"]) for rule in launcher["rules"] for resource in rule["resources"]}
         assert rules == {
             "pods": {"create", "get", "list", "watch", "patch", "delete"},
             "pods/log": {"get", "list"},
             "events": {"get", "list", "watch"},
         }
-        assert all(rule["apiGroups"] == [""] for rule in roles[0]["rules"])
-        binding = next(o for o in objects if o["kind"] == "RoleBinding")
-        assert binding["metadata"]["namespace"] == binding["subjects"][0]["namespace"] == "customer360"
+        reaper = roles["customer360-task-pod-reaper"]
+        assert reaper["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "delete"]}]
+        assert all(rule["apiGroups"] == [""] for role in roles.values() for rule in role["rules"])
+        binding = next(
+            o
+            for o in objects
+            if o["kind"] == "RoleBinding" and o["roleRef"]["name"] == "customer360-pod-launcher"
+        )
+        assert binding["metadata"]["namespace"] == TASKS_NAMESPACE
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": "customer360-airflow", "namespace": NAMESPACE}
+        ]
 
-    def test_every_object_lands_in_the_release_namespace(self, objects):
+    def test_the_tasks_namespace_holds_only_what_tasks_need(self, objects):
+        in_tasks = {
+            (o["kind"], o["metadata"]["name"])
+            for o in objects
+            if o["metadata"].get("namespace") == TASKS_NAMESPACE
+        }
+        secrets = {name for kind, name in in_tasks if kind == "Secret"}
+        assert secrets <= {"customer360-task-credentials", "customer360-task-credentials-dbt"}
+        platform_secrets = {
+            o["metadata"]["name"]
+            for o in objects
+            if o["kind"] == "Secret" and o["metadata"]["namespace"] == NAMESPACE
+        }
+        assert not platform_secrets & secrets
+
+    def test_objects_land_in_the_release_or_the_tasks_namespace(self, objects):
         for obj in objects:
-            assert obj["metadata"]["namespace"] == "customer360", obj["metadata"]["name"]
+            if obj["kind"] == "Namespace":
+                assert obj["metadata"]["name"] == TASKS_NAMESPACE
+                assert obj["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+                continue
+            assert obj["metadata"]["namespace"] in {NAMESPACE, TASKS_NAMESPACE}, obj["metadata"]["name"]
 
     def test_every_object_is_labelled_part_of_customer360(self, objects):
         for obj in objects:
@@ -135,23 +193,51 @@ class TestPolicies:
 
 
 class TestNetworkPolicies:
-    def test_warehouse_and_lake_admit_only_airflow_and_task_pods(self):
+    """What the policies say; the cluster tier proves on a real enforcer that they hold."""
+
+    def test_both_namespaces_deny_everything_but_dns_by_default(self):
+        policies = [o for o in render_chart() if o["kind"] == "NetworkPolicy"]
+        for namespace in (NAMESPACE, TASKS_NAMESPACE):
+            deny = next(
+                p
+                for p in policies
+                if p["metadata"]["namespace"] == namespace and p["metadata"]["name"].endswith("default-deny")
+            )
+            assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+            dns = next(
+                p
+                for p in policies
+                if p["metadata"]["namespace"] == namespace and p["metadata"]["name"].endswith("allow-dns")
+            )
+            assert [port["port"] for port in dns["spec"]["egress"][0]["ports"]] == [53, 53]
+
+    def test_warehouse_admits_airflow_and_the_task_pods_of_the_tasks_namespace_only(self):
         objects = render_chart()
-        policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "NetworkPolicy"}
-        assert set(policies) == {"customer360-warehouse", "customer360-lake"}
-        warehouse = policies["customer360-warehouse"]["spec"]
+        warehouse = find_policy(objects, "customer360-warehouse")["spec"]
         peers = warehouse["ingress"][0]["from"]
         assert peers[0]["podSelector"]["matchLabels"]["customer360/client"] == "airflow"
+        assert peers[1]["namespaceSelector"]["matchLabels"] == {
+            "kubernetes.io/metadata.name": TASKS_NAMESPACE
+        }
         assert peers[1]["podSelector"]["matchExpressions"] == [
             {"key": "customer360/step", "operator": "Exists"}
         ]
         assert len(peers) == 2
-        # The selected pods carry those labels: Airflow's pods and (by the task factory) the task pods.
         scheduler = next(o for o in objects if o["metadata"]["name"] == "customer360-airflow-scheduler")
         assert scheduler["spec"]["template"]["metadata"]["labels"]["customer360/client"] == "airflow"
-        lake_rules = policies["customer360-lake"]["spec"]["ingress"]
-        assert lake_rules[0]["ports"] == [{"protocol": "TCP", "port": 9000}]
-        assert lake_rules[1] == {"ports": [{"protocol": "TCP", "port": 9001}]}
+
+    def test_the_lake_api_admits_the_task_pods_and_the_bucket_job_not_airflow(self):
+        lake = find_policy(render_chart(), "customer360-lake")["spec"]["ingress"]
+        assert lake[0]["ports"] == [{"protocol": "TCP", "port": 9000}]
+        assert all("airflow" not in str(peer) for peer in lake[0]["from"])
+        assert len(lake) == 1  # the console: no pod peer unless networkPolicy.extraUiClients
+
+    def test_the_scheduler_may_reach_the_api_server_and_task_pods_may_not(self):
+        objects = render_chart({"networkPolicy": {"apiServer": {"cidrs": ["10.200.0.2/32"]}}})
+        scheduler = find_policy(objects, "customer360-airflow-scheduler-api")["spec"]["egress"][0]
+        assert scheduler["to"] == [{"ipBlock": {"cidr": "10.200.0.2/32"}}]
+        tasks = find_policy(objects, "customer360-task-egress")["spec"]["egress"]
+        assert {port["port"] for rule in tasks for port in rule["ports"]} == {5432, 9000}
 
     def test_can_be_turned_off(self):
         assert render_chart(
@@ -176,6 +262,13 @@ class TestSecrets:
             if re.search(r"password|secretKey|token|accessKey", path, re.IGNORECASE):
                 assert not value, f"{path} holds a literal"
 
+    def test_without_a_cluster_to_read_the_chart_refuses_to_invent_credentials(self):
+        with pytest.raises(HelmError, match="cannot read the cluster to keep the generated credential"):
+            render_chart({"allowEphemeralCredentials": False})
+
+    def test_named_existing_secrets_need_no_cluster_view(self):
+        assert render_chart({**EXTERNAL_S3, "allowEphemeralCredentials": False})
+
     def test_generated_credentials_differ_per_install(self):
         # Without a cluster (no lookup) every render generates anew: nothing comes from a template literal.
         first = render_chart(show_only="templates/warehouse/warehouse-secret.yaml")[0]["data"]
@@ -197,7 +290,13 @@ def _fresh_render() -> dict[str, str]:
         "customer360",
         "--show-only",
         "templates/warehouse/warehouse-secret.yaml",
+        "--set",
+        "allowEphemeralCredentials=true",
     ).stdout
     data = yaml.safe_load(output)["data"]
     assert all(base64.b64decode(v) for v in data.values())
     return data
+
+
+def find_policy(objects: list[dict], name: str) -> dict:
+    return next(o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == name)

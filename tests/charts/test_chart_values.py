@@ -60,7 +60,7 @@ class TestLint:
     def test_helm_lint_strict_passes(self, variant, tmp_path):
         values, files = VARIANTS[variant]
         values_file = tmp_path / "values.json"
-        values_file.write_text(json.dumps(values))
+        values_file.write_text(json.dumps({"allowEphemeralCredentials": True, **values}))
         args = ["lint", "--strict", str(CHART_DIR), "--values", str(values_file)]
         for extra in files:
             args += ["--values", str(extra)]

@@ -7,6 +7,7 @@ make targets (`make cluster-up && make test-cluster-smoke && make cluster-down`)
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 
@@ -14,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from customer360.settings import PROJECT_ROOT
-from harness.cluster import lifecycle, node_images
+from harness.cluster import deploy, lifecycle, node_images
 from harness.cluster.settings import ClusterSettings
 
 pytestmark = pytest.mark.cluster
@@ -38,6 +39,8 @@ def busybox() -> str:
 sys.path.insert(0, str(PROJECT_ROOT / "tests" / "dbt"))
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
+from platform_access import Installation, airflow_api  # noqa: E402  (after the path above)
+
 
 @pytest.fixture(scope="module")
 def browser_page() -> Iterator[Page]:
@@ -51,3 +54,13 @@ def browser_page() -> Iterator[Page]:
             yield page
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def installed(cluster: ClusterSettings) -> Installation:
+    """The platform deployed as `make cluster-deploy` does it (the Tiltfile's images and values)."""
+    report = deploy.deploy(cluster)
+    # The figures docs/kubernetes.md quotes (a report, not a check: no test asserts a duration).
+    timings = cluster.layout.logs / "platform-deploy.json"
+    timings.write_text(json.dumps({k: round(v, 1) for k, v in report.__dict__.items()}, indent=2))
+    return Installation(cluster, airflow_api(cluster), report)

@@ -24,12 +24,19 @@ from harness.cluster import deploy, lifecycle
 from harness.cluster.settings import ClusterSettings
 
 NAMESPACE = deploy.NAMESPACE
+TASKS_NAMESPACE = f"{NAMESPACE}-tasks"
 RELEASE = deploy.RELEASE
 TERMINAL_RUN_STATES = {"success", "failed"}
 
 
-def kubectl(settings: ClusterSettings, *args: str, check: bool = True, timeout: float = 300) -> str:
-    return lifecycle.kubectl(settings, "-n", NAMESPACE, *args, check=check, timeout=timeout).stdout
+def kubectl(
+    settings: ClusterSettings,
+    *args: str,
+    check: bool = True,
+    timeout: float = 300,
+    namespace: str = NAMESPACE,
+) -> str:
+    return lifecycle.kubectl(settings, "-n", namespace, *args, check=check, timeout=timeout).stdout
 
 
 def secret_value(settings: ClusterSettings, secret: str, key: str) -> str:
@@ -37,8 +44,8 @@ def secret_value(settings: ClusterSettings, secret: str, key: str) -> str:
     return base64.b64decode(data[key]).decode()
 
 
-def secret_data(settings: ClusterSettings, secret: str) -> dict[str, str]:
-    return json.loads(kubectl(settings, "get", "secret", secret, "-o", "json"))["data"]
+def secret_data(settings: ClusterSettings, secret: str, namespace: str = NAMESPACE) -> dict[str, str]:
+    return json.loads(kubectl(settings, "get", "secret", secret, "-o", "json", namespace=namespace))["data"]
 
 
 @contextmanager
@@ -135,5 +142,20 @@ def airflow_api(settings: ClusterSettings) -> AirflowApi:
     return AirflowApi(f"http://127.0.0.1:{port}", "admin", password)
 
 
-def pods(settings: ClusterSettings, selector: str) -> list[dict[str, Any]]:
-    return json.loads(kubectl(settings, "get", "pods", "-l", selector, "-o", "json"))["items"]
+def pods(settings: ClusterSettings, selector: str, namespace: str = NAMESPACE) -> list[dict[str, Any]]:
+    return json.loads(kubectl(settings, "get", "pods", "-l", selector, "-o", "json", namespace=namespace))[
+        "items"
+    ]
+
+
+@dataclass
+class Installation:
+    """What the platform tests learn and hand on: the release, the API, the runs they started."""
+
+    settings: ClusterSettings
+    api: AirflowApi
+    report: deploy.DeployReport
+    runs: dict[str, str] = field(default_factory=dict)
+
+    def kubectl(self, *args: str, check: bool = True, namespace: str = NAMESPACE) -> str:
+        return kubectl(self.settings, *args, check=check, namespace=namespace)

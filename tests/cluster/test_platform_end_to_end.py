@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,8 @@ from airflow.providers.cncf.kubernetes.pod_generator import make_safe_label_valu
 from platform_access import (
     NAMESPACE,
     RELEASE,
-    AirflowApi,
-    airflow_api,
-    kubectl,
+    TASKS_NAMESPACE,
+    Installation,
     pods,
     port_forward,
     secret_data,
@@ -46,46 +44,16 @@ from psycopg2.extras import RealDictCursor
 from reference_360 import RawObject, assert_same_rows, customer_360
 
 from customer360.tasks.steps import DBT_STEPS, ingest_steps
-from harness.cluster import deploy
-from harness.cluster.settings import ClusterSettings
+from harness.cluster import deploy, lifecycle
 
 pytestmark = pytest.mark.cluster
 
 ELT, NEW_DAY = "customer360_elt", "customer360_new_day"
 STEPS = [step.step_label for step in (*ingest_steps(), *DBT_STEPS)]
 RELEASE_SECRETS = [
-    f"{RELEASE}-{name}"
-    for name in (
-        "warehouse",
-        "lake",
-        "airflow",
-        "task-credentials",
-        "task-credentials-dbt",
-        "airflow-connections",
-    )
+    *((NAMESPACE, f"{RELEASE}-{name}") for name in ("warehouse", "lake", "airflow", "airflow-connections")),
+    *((TASKS_NAMESPACE, f"{RELEASE}-{name}") for name in ("task-credentials", "task-credentials-dbt")),
 ]
-
-
-@dataclass
-class Installation:
-    """What the tests learn and hand on: the release, the API, the runs they started."""
-
-    settings: ClusterSettings
-    api: AirflowApi
-    report: deploy.DeployReport
-    runs: dict[str, str] = field(default_factory=dict)
-
-    def kubectl(self, *args: str, check: bool = True) -> str:
-        return kubectl(self.settings, *args, check=check)
-
-
-@pytest.fixture(scope="module")
-def installed(cluster: ClusterSettings) -> Installation:
-    report = deploy.deploy(cluster)
-    # The figures docs/kubernetes.md quotes (a report, not a check: no test asserts a duration).
-    timings = cluster.layout.logs / "platform-deploy.json"
-    timings.write_text(json.dumps({k: round(v, 1) for k, v in report.__dict__.items()}, indent=2))
-    return Installation(cluster, airflow_api(cluster), report)
 
 
 @pytest.fixture
@@ -116,9 +84,14 @@ def _marts_digest(conn: Any) -> str:
     return rows[0]["d"]
 
 
+def _release_pods(installation: Installation) -> list[dict[str, Any]]:
+    selector = f"app.kubernetes.io/instance={RELEASE}"
+    return [*pods(installation.settings, selector), *pods(installation.settings, selector, TASKS_NAMESPACE)]
+
+
 def _pod_restarts(installation: Installation) -> dict[str, int]:
     restarts = {}
-    for pod in pods(installation.settings, f"app.kubernetes.io/instance={RELEASE}"):
+    for pod in _release_pods(installation):
         statuses = [
             *pod["status"].get("initContainerStatuses", []),
             *pod["status"].get("containerStatuses", []),
@@ -129,7 +102,7 @@ def _pod_restarts(installation: Installation) -> dict[str, int]:
 
 # ---- 1 --------------------------------------------------------------------------------------------
 def test_1_install_brings_every_pod_ready_without_a_restart(installed: Installation) -> None:
-    for pod in pods(installed.settings, f"app.kubernetes.io/instance={RELEASE}"):
+    for pod in _release_pods(installed):
         phase = pod["status"]["phase"]
         if phase == "Succeeded":  # the migration and bucket Jobs
             continue
@@ -161,7 +134,9 @@ def _run_pods(installed: Installation, run_id: str) -> list[dict[str, Any]]:
     label = make_safe_label_value(run_id)
     return [
         pod
-        for pod in pods(installed.settings, "app.kubernetes.io/part-of=customer360,customer360/step")
+        for pod in pods(
+            installed.settings, "app.kubernetes.io/part-of=customer360,customer360/step", TASKS_NAMESPACE
+        )
         if pod["metadata"]["labels"].get("run_id") == label
     ]
 
@@ -171,10 +146,18 @@ def test_3_every_task_ran_as_its_own_pod_and_kubectl_logs_shows_the_loader(insta
     steps = sorted(pod["metadata"]["labels"]["customer360/step"] for pod in run_pods)
     assert steps == sorted(STEPS)
     assert {pod["status"]["phase"] for pod in run_pods} == {"Succeeded"}
-    logs = installed.kubectl(
-        "logs", "-l", "customer360/step=ingest-users", "--tail=-1", "--max-log-requests=20"
+    result = lifecycle.kubectl(
+        installed.settings,
+        "-n",
+        TASKS_NAMESPACE,
+        "logs",
+        "-l",
+        "customer360/step=ingest-users",
+        "--tail=-1",
+        "--max-log-requests=20",
     )
-    assert "ingest.runner: users: done:" in logs
+    logs = result.stdout
+    assert "ingest.runner: users: done:" in logs, result.stderr
     assert "raw/users/dt=" in logs
 
 
@@ -252,11 +235,11 @@ def test_7_upgrade_keeps_credentials_and_data_and_a_second_run_changes_nothing(
     installed: Installation, warehouse: Any
 ) -> None:
     settings = installed.settings
-    before = {name: secret_data(settings, name) for name in RELEASE_SECRETS}
+    before = {(ns, name): secret_data(settings, name, ns) for ns, name in RELEASE_SECRETS}
     digest = _marts_digest(warehouse)
     loads = _query(warehouse, "select count(*) as n from staging._loads")[0]["n"]
     deploy.install(settings, deploy.tilt_declaration(), "--set", "tasks.podRetention.succeededHours=48")
-    assert {name: secret_data(settings, name) for name in RELEASE_SECRETS} == before
+    assert {(ns, name): secret_data(settings, name, ns) for ns, name in RELEASE_SECRETS} == before
     assert _marts_digest(warehouse) == digest
 
     run_id = installed.api.trigger(ELT)
@@ -264,7 +247,7 @@ def test_7_upgrade_keeps_credentials_and_data_and_a_second_run_changes_nothing(
     assert _query(warehouse, "select count(*) as n from staging._loads")[0]["n"] == loads
     assert _marts_digest(warehouse) == digest
     ingest_log = "".join(
-        installed.kubectl("logs", pod["metadata"]["name"])
+        installed.kubectl("logs", pod["metadata"]["name"], namespace=TASKS_NAMESPACE)
         for pod in _run_pods(installed, run_id)
         if pod["metadata"]["labels"]["customer360/step"].startswith("ingest-")
     )
@@ -317,5 +300,5 @@ def test_8_a_failing_dbt_test_fails_the_marts_pod_and_stops_the_docs(
         if p["metadata"]["labels"]["customer360/step"] == "dbt-build-marts"
     ]
     assert failed["status"]["phase"] == "Failed"
-    log = installed.kubectl("logs", failed["metadata"]["name"])
+    log = installed.kubectl("logs", failed["metadata"]["name"], namespace=TASKS_NAMESPACE)
     assert "unique_dim_customers_customer_id" in log and "FAIL" in log

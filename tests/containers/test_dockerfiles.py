@@ -167,6 +167,9 @@ def test_dbt_parse_uses_the_charts_connection_defaults(
     """dbt reuses the baked parse only if these match the pods' connection settings."""
     dbt = dockerfiles["dbt"]
     warehouse = chart_values["warehouse"]
+    # The host the task ConfigMap names for release `customer360` in namespace `customer360`
+    # (tests/charts/test_chart_components.py asserts the ConfigMap's side of it).
+    assert dbt.arg_default("PARSE_PG_HOST") == "customer360-warehouse.customer360.svc"
     assert dbt.arg_default("PARSE_PG_PORT") == str(warehouse["port"])
     assert dbt.arg_default("PARSE_PG_USER") == warehouse["roles"]["dbt"]
     assert dbt.arg_default("PARSE_PG_DATABASE") == warehouse["database"]

@@ -99,10 +99,15 @@ class TestTiltfile:
         assert ("Secret", "customer360-warehouse") not in managed
         assert ("Secret", "customer360-lake") not in managed
         assert ("Secret", "customer360-airflow") not in managed
-        applied = next(c for c in tilt.local_commands if c.get("stdin"))
-        names = {o["metadata"]["name"] for o in yaml.safe_load_all(applied["stdin"])}
-        assert names == {"customer360-warehouse", "customer360-lake", "customer360-airflow"}
+        applied = [o for c in tilt.local_commands if c.get("stdin") for o in yaml.safe_load_all(c["stdin"])]
+        secrets = {o["metadata"]["name"] for o in applied if o["kind"] == "Secret"}
+        assert secrets == {"customer360-warehouse", "customer360-lake", "customer360-airflow"}
         assert ("Secret", "customer360-task-credentials") in managed
+
+    def test_the_release_namespace_enforces_restricted_pod_security(self, tilt):
+        applied = [o for c in tilt.local_commands if c.get("stdin") for o in yaml.safe_load_all(c["stdin"])]
+        (namespace,) = [o for o in applied if o["kind"] == "Namespace"]
+        assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
     def test_every_workload_is_a_labelled_resource(self, tilt):
         workloads = {o["metadata"]["name"] for o in tilt.k8s_objects if o["kind"] in WORKLOAD_KINDS}

@@ -109,9 +109,12 @@ seccompProfile:
 {{- include "customer360.componentName" (list . "warehouse") }}
 {{- end }}
 
-{{/* Host name of the warehouse inside the namespace (its Service). */}}
+{{/*
+Host name of the warehouse (its Service), qualified with the namespace: the task pods run in the
+tasks namespace and resolve it from there.
+*/}}
 {{- define "customer360.warehouse.host" -}}
-{{- include "customer360.warehouse.fullname" . }}
+{{- printf "%s.%s.svc" (include "customer360.warehouse.fullname" .) .Release.Namespace }}
 {{- end }}
 
 {{- define "customer360.warehouse.secretName" -}}
@@ -130,7 +133,7 @@ seccompProfile:
 {{/* The S3 endpoint every client uses: the MinIO Service, or lake.endpoint for an external S3. */}}
 {{- define "customer360.lake.endpoint" -}}
 {{- if eq .Values.lake.provider "minio" }}
-{{- printf "http://%s:%d" (include "customer360.lake.fullname" .) (.Values.lake.minio.apiService.port | int) }}
+{{- printf "http://%s.%s.svc:%d" (include "customer360.lake.fullname" .) .Release.Namespace (.Values.lake.minio.apiService.port | int) }}
 {{- else }}
 {{- .Values.lake.endpoint }}
 {{- end }}
@@ -172,6 +175,23 @@ seccompProfile:
 {{- end }}
 
 {{/* ---- tasks ----------------------------------------------------------------------------- */}}
+{{/* Namespace of the task pods (and of everything they need, and of the docs site they write). */}}
+{{- define "customer360.tasks.namespace" -}}
+{{- .Values.tasks.namespace | default (printf "%s-tasks" .Release.Namespace) }}
+{{- end }}
+
+{{/* Pod Security Admission labels of a namespace the chart creates. */}}
+{{- define "customer360.podSecurityLabels" -}}
+pod-security.kubernetes.io/enforce: {{ .Values.podSecurity.level }}
+pod-security.kubernetes.io/enforce-version: latest
+pod-security.kubernetes.io/warn: {{ .Values.podSecurity.level }}
+pod-security.kubernetes.io/audit: {{ .Values.podSecurity.level }}
+{{- end }}
+
+{{/* Role (in the tasks namespace) that lets the scheduler launch, watch and delete task pods. */}}
+{{- define "customer360.tasks.launcherRoleName" -}}
+{{- include "customer360.componentName" (list . "pod-launcher") }}
+{{- end }}
 {{/* Secret the loader/datagen task pods import with envFrom (C360_TASK_SECRET_NAME). */}}
 {{- define "customer360.tasks.secretName" -}}
 {{- .Values.tasks.existingSecret | default (include "customer360.componentName" (list . "task-credentials")) }}
@@ -227,6 +247,9 @@ content > a new random alphanumeric string (URL-safe, so it can sit in connectio
 {{- if not (hasKey $cache $id) }}
 {{- $value := "" }}
 {{- $found := lookup "v1" "Secret" $root.Release.Namespace .secret }}
+{{- if and (not .provided) (not (include "customer360.clusterVisible" $root)) (not $root.Values.allowEphemeralCredentials) }}
+{{- fail (printf "cannot read the cluster to keep the generated credential %s/%s (helm template, --dry-run=client or a GitOps renderer): every render would invent a new one and break the databases that already use it. Render against the cluster (helm install/upgrade, --dry-run=server), name existing Secrets (warehouse.auth.existingSecret, lake.auth.existingSecret, airflow.auth.existingSecret, airflow.connections.existingSecret, tasks.existingSecret, tasks.existingDbtSecret), or set allowEphemeralCredentials=true for a throw-away render" .secret .key) }}
+{{- end }}
 {{- $data := dict }}
 {{- if $found }}{{ $data = $found.data | default dict }}{{ end }}
 {{- if hasKey $data .key }}
@@ -242,6 +265,14 @@ content > a new random alphanumeric string (URL-safe, so it can sit in connectio
 {{- $_ := set $cache $id $value }}
 {{- end }}
 {{- get $cache $id }}
+{{- end }}
+
+{{/*
+"true" when this render can read the cluster: the kube-system namespace exists in every cluster, and
+lookup returns nothing at all under helm template or --dry-run=client.
+*/}}
+{{- define "customer360.clusterVisible" -}}
+{{- if lookup "v1" "Namespace" "" "kube-system" }}true{{ end }}
 {{- end }}
 
 {{/* A warehouse credential (key of the warehouse Secret). Call with (list $ "loader-password"). */}}
@@ -268,4 +299,62 @@ content > a new random alphanumeric string (URL-safe, so it can sit in connectio
 {{/* Role name of a warehouse role key (loader|dbt|analyst). Call with (list $ "dbt"). */}}
 {{- define "customer360.warehouse.role" -}}
 {{- index (index . 0).Values.warehouse.roles (index . 1) }}
+{{- end }}
+
+{{/* ---- network policies ----------------------------------------------------------------- */}}
+{{/* Peer: the task pods (label customer360/step) in the tasks namespace. */}}
+{{- define "customer360.networkPolicy.taskPods" -}}
+- namespaceSelector:
+    matchLabels:
+      kubernetes.io/metadata.name: {{ include "customer360.tasks.namespace" . }}
+  podSelector:
+    matchExpressions:
+      - key: customer360/step
+        operator: Exists
+    matchLabels:
+      app.kubernetes.io/part-of: customer360
+{{- end }}
+
+{{/* Peer: Airflow's pods of this release (they carry the airflow client label). */}}
+{{- define "customer360.networkPolicy.airflowPods" -}}
+- podSelector:
+    matchLabels:
+      app.kubernetes.io/instance: {{ .Release.Name }}
+      {{- include "customer360.airflowClientLabel" . | nindent 6 }}
+{{- end }}
+
+{{/* Peer: the pods of one component of this release. Call with (list $ "component"). */}}
+{{- define "customer360.networkPolicy.component" -}}
+- podSelector:
+    matchLabels:
+      {{- include "customer360.selectorLabels" . | nindent 6 }}
+{{- end }}
+
+{{/*
+Egress rule to the Kubernetes API server: its endpoints' addresses (networkPolicy.apiServer.cidrs,
+else read from the `kubernetes` Service's EndpointSlice at install time: policies see the address
+after the Service's translation), on their ports. Without a cluster to read, any address on the ports.
+*/}}
+{{- define "customer360.networkPolicy.apiServerEgress" -}}
+{{- $cidrs := .Values.networkPolicy.apiServer.cidrs }}
+{{- $ports := .Values.networkPolicy.apiServer.ports }}
+{{- if not $cidrs }}
+{{- $slice := lookup "discovery.k8s.io/v1" "EndpointSlice" "default" "kubernetes" }}
+{{- range ($slice.endpoints | default list) }}
+{{- range (.addresses | default list) }}{{ $cidrs = append $cidrs (printf "%s/32" .) }}{{ end }}
+{{- end }}
+{{- range ($slice.ports | default list) }}{{ $ports = append $ports (int .port) }}{{ end }}
+{{- end }}
+- ports:
+    {{- range (uniq $ports) }}
+    - protocol: TCP
+      port: {{ . }}
+    {{- end }}
+  {{- with $cidrs }}
+  to:
+    {{- range . }}
+    - ipBlock:
+        cidr: {{ . }}
+    {{- end }}
+  {{- end }}
 {{- end }}
