@@ -1,4 +1,4 @@
-"""The source data contract (DESIGN.md sections 3-4): the one place that names sources, columns and types.
+"""The source data contract (docs/interfaces.md, Names; docs/data-contract.md): the one place that names sources, columns and types.
 
 The generator writes these headers, the loader creates and validates `staging` tables from them and
 the dbt sources describe them; tests check that all three agree with this module.

@@ -23,7 +23,7 @@ from customer360.contract import LAKE_BUCKET, WAREHOUSE_DATABASE
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE_NAME = "credentials.json"
 
-# Names of the Airflow connections (the seed's ids; DESIGN.md section 3).
+# Names of the Airflow connections (the seed's ids; docs/interfaces.md, Names).
 POSTGRES_CONN_ID = "postgres_warehouse"
 S3_CONN_ID = "minio_s3"
 
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     dbt_project_dir: Path = PROJECT_ROOT / "dbt"
     dbt_target: str = "embedded"
 
-    # How pipeline tasks run (DESIGN.md section 7) and, in a cluster, what their pods get.
+    # How pipeline tasks run (docs/architecture.md, one code path, two runtimes) and, in a cluster, what their pods get.
     task_runtime: Literal["local", "kubernetes"] = "local"
     pipeline_image: str = "customer360/pipeline:0.1.0"
     dbt_image: str = "customer360/dbt:0.1.0"

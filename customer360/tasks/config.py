@@ -2,7 +2,7 @@
 
 A :class:`StepConfig` is runtime-neutral: the same object becomes a Kubernetes pod or a local
 subprocess (see :mod:`customer360.tasks.factory`), which is what keeps the two runtimes on one
-code path (DESIGN.md section 7).
+code path (docs/architecture.md, one code path, two runtimes).
 """
 
 from __future__ import annotations

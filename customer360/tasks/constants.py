@@ -1,7 +1,7 @@
 """Names and defaults of the task factory that more than one module needs.
 
 Kept apart from the code so the DAG tests, the pod defaults and the Helm chart agree on one
-spelling (DESIGN.md section 3: runtime switch and pod labels).
+spelling (docs/interfaces.md, Names: runtime switch and pod labels).
 """
 
 from __future__ import annotations

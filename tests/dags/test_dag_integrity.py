@@ -134,7 +134,7 @@ def test_elt_schedule_and_run_policy(elt: DAG) -> None:
     assert elt.catchup is False
     assert elt.max_active_runs == 1
     assert elt.dagrun_timeout is not None
-    # Daily cron OR new lake data (DESIGN.md section 7, docs/operations.md).
+    # Daily cron OR new lake data (docs/architecture.md, docs/operations.md).
     assert "0 2 * * *" in repr(elt.timetable)
     assert elt.timetable.asset_condition == LAKE_RAW
 

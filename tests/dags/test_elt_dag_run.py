@@ -63,7 +63,7 @@ def test_dag_runs_green_and_fills_the_marts(
     assert len(states) == 8
     for model in MART_MODELS:
         assert _count(pg_conn, f"select count(*) from production.{model}") > 0, model
-    # One row per known customer (DESIGN.md section 6).
+    # One row per known customer (docs/data-model.md, Rules).
     assert _count(pg_conn, "select count(*) from production.customer_360") == _count(
         pg_conn, "select count(distinct user_id) from staging.users"
     )
