@@ -27,8 +27,8 @@ from customer360.embedded_airflow.env import AirflowPaths
 from customer360.settings import Settings, get_settings
 from customer360.stack import stack
 from customer360.stack.errors import StackError
-from customer360.tasks.config import DEMO_DATASET, DatasetConfig
-from customer360.tasks.subprocess_runner import dbt_target_dir, local_step_env, run_streaming
+from customer360.tasks.local_process import dbt_target_dir, local_step_env, run_streaming
+from customer360.tasks.steps import DEMO_DATASET, DatasetConfig
 
 DAG_ID = "customer360_elt"
 _TASK_EVENT = re.compile(r"\[DAG TEST\] (starting|end task) task_id=(\w+)")

@@ -26,8 +26,8 @@ from customer360.contract import (
 from customer360.embedded_airflow.env import AIRFLOW_DATABASE
 from customer360.settings import Settings
 from customer360.stack import postgres
-from customer360.tasks.steps import DBT_STEPS, MART_MODELS
-from customer360.tasks.subprocess_runner import dbt_target_dir, local_step_env
+from customer360.tasks.local_process import dbt_target_dir, local_step_env
+from customer360.tasks.steps import DBT_STEPS, mart_models
 
 TOP_CUSTOMERS = 5
 
@@ -182,6 +182,6 @@ def build_report(settings: Settings, dag_id: str, since: datetime) -> str:
         staging=table_counts(settings, STAGING_SCHEMA, SOURCES),
         rejected=rejected_rows(settings),
         tests=dbt_test_counts(dbt_target_dir(local_step_env({})), since),
-        marts=table_counts(settings, PRODUCTION_SCHEMA, MART_MODELS),
+        marts=table_counts(settings, PRODUCTION_SCHEMA, mart_models()),
         top=top_customers(settings),
     )

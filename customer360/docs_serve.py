@@ -10,7 +10,7 @@ import os
 import sys
 
 from customer360.settings import get_settings
-from customer360.tasks.subprocess_runner import local_step_env
+from customer360.tasks.local_process import local_step_env
 
 
 def main() -> int:

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     dbt_project_dir: Path = PROJECT_ROOT / "dbt"
     dbt_target: str = "embedded"
 
-    # How pipeline tasks run (docs/architecture.md, one code path, two runtimes) and, in a cluster, what their pods get.
+    # How pipeline tasks run (docs/architecture.md: one code path, two runtimes) and what pods get.
     task_runtime: Literal["local", "kubernetes"] = "local"
     pipeline_image: str = "customer360/pipeline:0.1.0"
     dbt_image: str = "customer360/dbt:0.1.0"

@@ -40,15 +40,6 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def port_answers(host: str, port: int, timeout: float = 1.0) -> bool:
-    """True when something accepts TCP connections on `host:port`."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def port_holder(port: int) -> str | None:
     """Describe the process listening on `port` ("pid 123 (nginx: ...)"), when the OS tells us."""
     try:

@@ -26,7 +26,7 @@ from customer360.embedded_airflow import services
 from customer360.embedded_airflow.env import ADMIN_USER, AirflowPaths, api_base_url
 from customer360.settings import PROJECT_ROOT, Settings
 from customer360.stack import stack
-from customer360.tasks.subprocess_runner import local_step_env, run_streaming
+from customer360.tasks.local_process import local_step_env, run_streaming
 
 # scripts/ is no package; its browser helpers are shared with scripts/screenshot_lineage.py.
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))

@@ -17,8 +17,8 @@ from psycopg2.extensions import connection as Connection
 from customer360.demo_report import task_states
 from customer360.embedded_airflow import cli as airflow_cli
 from customer360.settings import Settings
-from customer360.tasks.steps import MART_MODELS
-from customer360.tasks.subprocess_runner import local_step_env, run_streaming
+from customer360.tasks.local_process import local_step_env, run_streaming
+from customer360.tasks.steps import mart_models
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ def test_dag_runs_green_and_fills_the_marts(
     assert code == 0, f"DAG run failed: {states}; see {log}"
     assert set(states.values()) == {"success"}
     assert len(states) == 8
-    for model in MART_MODELS:
+    for model in mart_models():
         assert _count(pg_conn, f"select count(*) from production.{model}") > 0, model
     # One row per known customer (docs/data-model.md, Rules).
     assert _count(pg_conn, "select count(*) from production.customer_360") == _count(

@@ -15,7 +15,9 @@ from customer360.settings import PROJECT_ROOT
 
 TOP = "customer360|datagen|ingest|harness|dags|dbt|charts|images|scripts|bench|tests|docs|assets"
 # A repository path as prose and comments write it: a top-level folder, then a file with a suffix.
-PATH = re.compile(rf"(?<![\w./-])((?:{TOP})/[\w./-]*\w\.(?:py|md|sql|ya?ml|sh|json|tpl|txt|toml|dot|png|cfg))\b")
+PATH = re.compile(
+    rf"(?<![\w./-])((?:{TOP})/[\w./-]*\w\.(?:py|md|sql|ya?ml|sh|json|tpl|txt|toml|dot|png|cfg))\b"
+)
 OUTSIDE = re.compile(r"\.\./shared|DESIGN\.md")
 
 

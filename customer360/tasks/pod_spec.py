@@ -1,5 +1,10 @@
 """Everything a task pod gets besides its command: the one module of pod defaults.
 
+Also where a pod's configuration and credentials come from: pods never receive a credential in
+their spec. The Helm chart renders the ConfigMap (hosts, ports, bucket, dbt paths) and the Secret
+(passwords and keys) whose names ``Settings`` carries, and each pod imports both whole with
+``envFrom``, so the keys are the same ``C360_*`` names as ``Settings.task_env()`` produces locally.
+
 The restricted security context follows the Kubernetes "restricted" Pod Security Standard: non-root,
 no privilege escalation, all capabilities dropped, the runtime's default seccomp profile and a
 read-only root filesystem. Because the root filesystem is read-only, ``/tmp`` is an emptyDir and
@@ -11,8 +16,7 @@ from __future__ import annotations
 from kubernetes.client import models as k8s
 
 from customer360.settings import Settings
-from customer360.tasks.config import StepConfig
-from customer360.tasks.constants import PART_OF_LABEL, PART_OF_VALUE, STEP_LABEL, ImageKind
+from customer360.tasks.steps import PART_OF_LABEL, PART_OF_VALUE, STEP_LABEL, ImageKind, StepConfig
 
 # Numeric ids, so the kubelet can verify runAsNonRoot without reading the image's /etc/passwd.
 RUN_AS_USER = 10001
@@ -115,3 +119,16 @@ def secret_name(step: StepConfig, settings: Settings) -> str:
     if step.image is ImageKind.DBT and settings.dbt_task_secret_name:
         return settings.dbt_task_secret_name
     return settings.task_secret_name
+
+
+def step_image(step: StepConfig, settings: Settings) -> str:
+    """The pinned image of a step, from settings (``C360_PIPELINE_IMAGE`` / ``C360_DBT_IMAGE``)."""
+    return settings.dbt_image if step.image is ImageKind.DBT else settings.pipeline_image
+
+
+def task_env_from(configmap_name: str, secret_name: str) -> list[k8s.V1EnvFromSource]:
+    """ConfigMap first, then Secret, so a key present in both takes the Secret's value."""
+    return [
+        k8s.V1EnvFromSource(config_map_ref=k8s.V1ConfigMapEnvSource(name=configmap_name)),
+        k8s.V1EnvFromSource(secret_ref=k8s.V1SecretEnvSource(name=secret_name)),
+    ]

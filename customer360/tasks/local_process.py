@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -24,9 +25,25 @@ from typing import Any
 
 import psutil
 
-from customer360.tasks._common import command_line, load_settings
-from customer360.tasks.constants import LOCAL_KILL_GRACE_SECONDS
-from customer360.tasks.exceptions import StepFailedError
+from customer360.settings import get_settings
+
+# How long a local step gets to exit after SIGTERM before it is killed.
+LOCAL_KILL_GRACE_SECONDS = 10.0
+
+
+class StepFailedError(RuntimeError):
+    """A local step exited non-zero; the message carries its argv, exit code and last output line."""
+
+    def __init__(self, step_name: str, exit_code: int, last_line: str) -> None:
+        self.step_name = step_name
+        self.exit_code = exit_code
+        self.last_line = last_line
+        super().__init__(f"step {step_name!r} exited with code {exit_code}; last output: {last_line!r}")
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """The argv as a shell-readable line, for logs and task docs."""
+    return shlex.join(argv)
 
 
 def local_step_env(step_env: Mapping[str, str], base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -36,7 +53,7 @@ def local_step_env(step_env: Mapping[str, str], base: Mapping[str, str] | None =
     virtualenv activated, and the step's console scripts live next to ``sys.executable``.
     """
     env = dict(os.environ if base is None else base)
-    env.update(load_settings().task_env())
+    env.update(get_settings().task_env())
     env.update(step_env)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([bin_dir, *[p for p in env.get("PATH", "").split(os.pathsep) if p]])
