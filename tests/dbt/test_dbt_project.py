@@ -136,8 +136,13 @@ def dbt_ls(manifest: dict[str, Any], tmp_path_factory: pytest.TempPathFactory):
     dbt = DbtRunner(tmp_path_factory.mktemp("dbt-ls"), PLACEHOLDER_ENV)
 
     def select(selector: str) -> set[str]:
-        listed = dbt("ls", "--selector", selector, "--resource-types", "model", "snapshot", "--output", "name")
-        return {line.strip() for line in listed.output.splitlines() if line.strip() and " " not in line.strip()}
+        listed = dbt(
+            "ls", "--selector", selector, "--resource-types", "model", "snapshot", "--output", "name"
+        )
+        # Names are single words; dbt's log lines (timestamps, messages) are not.
+        return {
+            word for line in listed.output.splitlines() if len(words := line.split()) == 1 for word in words
+        }
 
     return select
 

@@ -17,18 +17,18 @@ from pathlib import Path
 import psutil
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from customer360.settings import Settings
-from customer360.stack import stack
-from customer360.stack.errors import PortInUseError
-from customer360.stack.ports import free_ports
+from harness.settings import HarnessSettings
+from harness.stack import stack
+from harness.stack.errors import PortInUseError
+from harness.stack.ports import free_ports
 
 
 def port_fields() -> list[str]:
     """Every `*_port` setting (PostgreSQL, weed's internal ports, Airflow's api-server, ...).
 
-    Found by name so a port another component adds to Settings is isolated too without an edit here.
+    Found by name so a port another component adds to HarnessSettings is isolated too without an edit here.
     """
-    return [name for name in Settings.model_fields if name.endswith("_port")]
+    return [name for name in HarnessSettings.model_fields if name.endswith("_port")]
 
 
 OWNER_FILE = ".owner-pid"
@@ -75,8 +75,8 @@ def remove_state_dir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-class _DefaultsOnly(Settings):
-    """Settings that ignore the environment: a test's own stack must not inherit the session
+class _DefaultsOnly(HarnessSettings):
+    """HarnessSettings that ignore the environment: a test's own stack must not inherit the session
     stack's exported C360_* variables (its passwords, bucket, ...), only what is passed in."""
 
     @classmethod
@@ -91,8 +91,8 @@ class _DefaultsOnly(Settings):
         return (init_settings,)
 
 
-def isolated_settings(state_dir: Path, host: str = "127.0.0.1") -> Settings:
-    """Settings of a stack of its own: defaults (not the environment), state in `state_dir`, and
+def isolated_settings(state_dir: Path, host: str = "127.0.0.1") -> HarnessSettings:
+    """HarnessSettings of a stack of its own: defaults (not the environment), state in `state_dir`, and
     every port (the S3 endpoint's too) free right now."""
     fields = port_fields()
     s3_port, *ports = free_ports(1 + len(fields), host)
@@ -104,7 +104,7 @@ def isolated_settings(state_dir: Path, host: str = "127.0.0.1") -> Settings:
     )
 
 
-def start_isolated_stack(state_dir: Path, attempts: int = 3) -> Settings:
+def start_isolated_stack(state_dir: Path, attempts: int = 3) -> HarnessSettings:
     """`stack.up` on fresh free ports; on a port taken meanwhile, pick new ports and try again."""
     for attempt in range(1, attempts + 1):
         settings = isolated_settings(state_dir)
@@ -119,7 +119,7 @@ def start_isolated_stack(state_dir: Path, attempts: int = 3) -> Settings:
 
 
 @contextmanager
-def isolated_stack(prefix: str, *, start: bool = True) -> Iterator[Settings]:
+def isolated_stack(prefix: str, *, start: bool = True) -> Iterator[HarnessSettings]:
     """A stack of its own for a test module or a benchmark: settings on a fresh state dir with
     free ports, started unless `start=False`; whatever happened, its servers are stopped and the
     state dir deleted on exit."""
@@ -132,7 +132,7 @@ def isolated_stack(prefix: str, *, start: bool = True) -> Iterator[Settings]:
         remove_state_dir(state_dir)
 
 
-def stack_env(settings: Settings) -> dict[str, str]:
+def stack_env(settings: HarnessSettings) -> dict[str, str]:
     """Every variable a subprocess needs to reach this stack: the task env plus state dir and ports."""
     env = settings.task_env()
     env["C360_STATE_DIR"] = str(settings.state_dir)

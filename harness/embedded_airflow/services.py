@@ -20,9 +20,9 @@ from pathlib import Path
 
 import psutil
 
-from customer360.embedded_airflow.cli import airflow_executable, migrate
-from customer360.embedded_airflow.env import AirflowPaths, airflow_env, api_base_url, ensure_admin_password
-from customer360.settings import Settings
+from harness.embedded_airflow.cli import airflow_executable, migrate
+from harness.embedded_airflow.env import AirflowPaths, airflow_env, api_base_url, ensure_admin_password
+from harness.settings import HarnessSettings
 
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
 HEALTH_PATH = "/api/v2/monitor/health"
@@ -63,7 +63,7 @@ def _live_pid(paths: AirflowPaths, name: str) -> int | None:
     return pid if ours else None
 
 
-def states(settings: Settings) -> list[ServiceState]:
+def states(settings: HarnessSettings) -> list[ServiceState]:
     paths = AirflowPaths.of(settings)
     return [ServiceState(name, _live_pid(paths, name)) for name in SERVICES]
 
@@ -74,7 +74,7 @@ def _port_taken(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def _healthy(settings: Settings) -> bool:
+def _healthy(settings: HarnessSettings) -> bool:
     try:
         with urllib.request.urlopen(api_base_url(settings) + HEALTH_PATH, timeout=2) as response:
             return response.status == 200
@@ -82,7 +82,7 @@ def _healthy(settings: Settings) -> bool:
         return False
 
 
-def _spawn(settings: Settings, name: str, env: dict[str, str]) -> int:
+def _spawn(settings: HarnessSettings, name: str, env: dict[str, str]) -> int:
     paths = AirflowPaths.of(settings)
     paths.logs.mkdir(parents=True, exist_ok=True)
     paths.run_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +99,7 @@ def _spawn(settings: Settings, name: str, env: dict[str, str]) -> int:
     return process.pid
 
 
-def start(settings: Settings) -> list[str]:
+def start(settings: HarnessSettings) -> list[str]:
     """Start every service that is not running; wait until the API answers. Returns those started."""
     paths = AirflowPaths.of(settings)
     running = {state.name for state in states(settings) if state.running}
@@ -128,7 +128,7 @@ def start(settings: Settings) -> list[str]:
     return started
 
 
-def stop(settings: Settings) -> list[str]:
+def stop(settings: HarnessSettings) -> list[str]:
     """SIGTERM each recorded service's process group, SIGKILL it after a grace period."""
     paths = AirflowPaths.of(settings)
     stopped = []
@@ -163,7 +163,7 @@ def _stop_group(pid: int) -> None:
     os.killpg(pid, signal.SIGKILL)
 
 
-def login_hint(settings: Settings) -> str:
+def login_hint(settings: HarnessSettings) -> str:
     paths = AirflowPaths.of(settings)
     ensure_admin_password(paths)
     return (

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from customer360.settings import Settings, get_settings
-from customer360.stack import postgres, s3
-from customer360.stack.layout import StackPaths
-from customer360.stack.ports import ensure_distinct, ensure_ports_free
+from harness.settings import HarnessSettings, get_harness_settings
+from harness.stack import postgres, s3
+from harness.stack.layout import StackPaths
+from harness.stack.ports import ensure_distinct, ensure_ports_free
 
 POSTGRES = "postgres"
 S3 = "s3"
@@ -53,7 +53,7 @@ class UpReport:
 
 
 @contextmanager
-def _locked(settings: Settings) -> Iterator[StackPaths]:
+def _locked(settings: HarnessSettings) -> Iterator[StackPaths]:
     paths = StackPaths.of(settings)
     paths.state_dir.mkdir(parents=True, exist_ok=True)
     with open(paths.lock_file, "w") as lock:
@@ -64,14 +64,14 @@ def _locked(settings: Settings) -> Iterator[StackPaths]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def up(settings: Settings | None = None) -> UpReport:
+def up(settings: HarnessSettings | None = None) -> UpReport:
     """Start whatever is not running yet; reuse what is. Idempotent.
 
     Ports of a server about to start are checked first: a taken one raises PortInUseError naming
     the port, the variable that moves it and its holder. If the second server fails to start, the
     first is stopped again when this call started it, so a failed `up` leaves nothing behind.
     """
-    settings = settings or get_settings()
+    settings = settings or get_harness_settings()
     pg_specs, s3_specs = postgres.port_specs(settings), s3.port_specs(settings)
     ensure_distinct(pg_specs + s3_specs)
     settings.ensure_generated_secrets()
@@ -95,9 +95,9 @@ def up(settings: Settings | None = None) -> UpReport:
     return UpReport(tuple(started), tuple(reused))
 
 
-def down(settings: Settings | None = None) -> tuple[str, ...]:
+def down(settings: HarnessSettings | None = None) -> tuple[str, ...]:
     """Stop both servers and wait until their processes are gone; return the ones that ran."""
-    settings = settings or get_settings()
+    settings = settings or get_harness_settings()
     stopped: list[str] = []
     with _locked(settings):
         if s3.stop(settings):
@@ -107,9 +107,9 @@ def down(settings: Settings | None = None) -> tuple[str, ...]:
     return tuple(stopped)
 
 
-def status(settings: Settings | None = None) -> StackStatus:
+def status(settings: HarnessSettings | None = None) -> StackStatus:
     """The truth about both servers (no secrets in it)."""
-    settings = settings or get_settings()
+    settings = settings or get_harness_settings()
     paths = StackPaths.of(settings)
     pg = postgres.postgres_state(settings)
     lake = s3.s3_state(settings)
@@ -134,7 +134,7 @@ def status(settings: Settings | None = None) -> StackStatus:
     )
 
 
-def reset(settings: Settings) -> None:
+def reset(settings: HarnessSettings) -> None:
     """Start-from-scratch for tests and demos: empty `staging`/`production` and the bucket."""
     postgres.reset_warehouse(settings)
     s3.empty_bucket(settings)

@@ -1,6 +1,6 @@
-"""``python -m customer360.embedded_airflow up|down|status|airflow ...``: the embedded Airflow.
+"""``python -m harness.embedded_airflow up|down|status|airflow ...``: the embedded Airflow.
 
-Thin: parse the command, call :mod:`customer360.embedded_airflow.services`, print the result.
+Thin: parse the command, call :mod:`harness.embedded_airflow.services`, print the result.
 """
 
 from __future__ import annotations
@@ -8,15 +8,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from customer360.embedded_airflow import services
-from customer360.embedded_airflow.cli import run_airflow
-from customer360.settings import get_settings
-from customer360.stack import stack
-from customer360.stack.errors import StackError
+from harness.embedded_airflow import services
+from harness.embedded_airflow.cli import run_airflow
+from harness.settings import get_harness_settings
+from harness.stack import stack
+from harness.stack.errors import StackError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m customer360.embedded_airflow")
+    parser = argparse.ArgumentParser(prog="python -m harness.embedded_airflow")
     parser.add_argument(
         "command",
         choices=["up", "down", "status", "airflow"],
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("airflow_args", nargs=argparse.REMAINDER, help="arguments for `airflow`")
     args = parser.parse_args(argv)
-    settings = get_settings()
+    settings = get_harness_settings()
     if args.command == "airflow":
         return run_airflow(settings, args.airflow_args, on_line=print)
     if args.command == "up":

@@ -1,7 +1,7 @@
 """``make docs-serve``: ``dbt docs serve`` for the site ``dbt_docs_generate`` wrote, on loopback only.
 
 dbt loads the project and its profile even to serve static files, so it runs with the task env
-(``Settings.task_env()``) like every step; host and port come from settings.
+(``HarnessSettings.task_env()``) like every step; host and port come from settings.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import sys
 
-from customer360.settings import get_settings
 from customer360.tasks.local_process import local_step_env
+from harness.settings import get_harness_settings
 
 
 def main() -> int:
-    settings = get_settings()
+    settings = get_harness_settings()
     index = settings.dbt_project_dir / "target" / "index.html"
     if not index.exists():
         print(f"no docs site at {index}; run `make demo` first (its last task generates it)", file=sys.stderr)

@@ -20,10 +20,10 @@ import psycopg2
 import pytest
 from botocore.exceptions import ClientError
 
-from customer360.settings import Settings
-from customer360.stack import postgres, s3, stack
-from customer360.stack.errors import PortInUseError, StackError
-from customer360.stack.isolated import (
+from harness.settings import HarnessSettings
+from harness.stack import postgres, s3, stack
+from harness.stack.errors import PortInUseError, StackError
+from harness.stack.isolated import (
     OWNER_FILE,
     isolated_settings,
     isolated_stack,
@@ -31,12 +31,12 @@ from customer360.stack.isolated import (
     reap_orphans,
     remove_state_dir,
 )
-from customer360.stack.ports import port_is_free
+from harness.stack.ports import port_is_free
 
 pytestmark = pytest.mark.integration
 
 
-def _all_ports(settings: Settings) -> list[int]:
+def _all_ports(settings: HarnessSettings) -> list[int]:
     return [spec.port for spec in postgres.port_specs(settings) + s3.port_specs(settings)]
 
 
@@ -45,7 +45,7 @@ def _pids(status: stack.StackStatus) -> dict[str, int | None]:
 
 
 @pytest.fixture(scope="module")
-def own() -> Iterator[Settings]:
+def own() -> Iterator[HarnessSettings]:
     """A stack of this module's own; stopped and deleted at the end whatever the tests did."""
     with isolated_stack("c360-lifecycle-", start=False) as settings:
         yield settings
@@ -58,13 +58,13 @@ def spare_state_dir() -> Iterator[Path]:
     remove_state_dir(state_dir)
 
 
-def test_status_before_first_up_says_down(own: Settings) -> None:
+def test_status_before_first_up_says_down(own: HarnessSettings) -> None:
     status = stack.status(own)
     assert not status.up
     assert all(not server.up and server.pid is None for server in status.servers)
 
 
-def test_first_up_starts_both_servers(own: Settings) -> None:
+def test_first_up_starts_both_servers(own: HarnessSettings) -> None:
     report = stack.up(own)
     assert set(report.started) == {"postgres", "s3"}
     assert report.reused == ()
@@ -74,7 +74,7 @@ def test_first_up_starts_both_servers(own: Settings) -> None:
         assert pid is not None and psutil.pid_exists(pid)
 
 
-def test_postgres_runs_as_non_root_with_password_auth(own: Settings) -> None:
+def test_postgres_runs_as_non_root_with_password_auth(own: HarnessSettings) -> None:
     pid = _pids(stack.status(own))["postgres"]
     assert pid is not None
     assert psutil.Process(pid).uids().real != 0
@@ -83,7 +83,7 @@ def test_postgres_runs_as_non_root_with_password_auth(own: Settings) -> None:
         psycopg2.connect(wrong, connect_timeout=5)
 
 
-def test_up_twice_is_harmless_and_reuses_the_servers(own: Settings) -> None:
+def test_up_twice_is_harmless_and_reuses_the_servers(own: HarnessSettings) -> None:
     before = _pids(stack.status(own))
     report = stack.up(own)
     assert report.started == ()
@@ -91,7 +91,7 @@ def test_up_twice_is_harmless_and_reuses_the_servers(own: Settings) -> None:
     assert _pids(stack.status(own)) == before
 
 
-def test_warehouse_has_both_schemas_and_the_bucket_exists(own: Settings) -> None:
+def test_warehouse_has_both_schemas_and_the_bucket_exists(own: HarnessSettings) -> None:
     conn = postgres.connect(own)
     try:
         with conn.cursor() as cur:
@@ -106,11 +106,11 @@ def test_warehouse_has_both_schemas_and_the_bucket_exists(own: Settings) -> None
     assert own.s3_bucket in buckets
 
 
-def test_credentials_file_is_owner_only(own: Settings) -> None:
+def test_credentials_file_is_owner_only(own: HarnessSettings) -> None:
     assert stat.S_IMODE(own.secrets_file.stat().st_mode) == 0o600
 
 
-def test_s3_rejects_wrong_keys(own: Settings) -> None:
+def test_s3_rejects_wrong_keys(own: HarnessSettings) -> None:
     wrong_secret = own.model_copy(update={"s3_secret_access_key": "not-the-secret"})
     with pytest.raises(ClientError) as raised:
         s3.client(wrong_secret).list_objects_v2(Bucket=own.s3_bucket)
@@ -120,14 +120,14 @@ def test_s3_rejects_wrong_keys(own: Settings) -> None:
         s3.client(unknown_key).put_object(Bucket=own.s3_bucket, Key="intruder", Body=b"x")
 
 
-def test_create_database_helper_is_idempotent(own: Settings) -> None:
+def test_create_database_helper_is_idempotent(own: HarnessSettings) -> None:
     assert postgres.create_database(own, "airflow_test") is True
     assert postgres.create_database(own, "airflow_test") is False
     conn = postgres.connect(own, "airflow_test")
     conn.close()
 
 
-def test_status_tells_when_a_server_died_and_up_brings_it_back(own: Settings) -> None:
+def test_status_tells_when_a_server_died_and_up_brings_it_back(own: HarnessSettings) -> None:
     weed_pid = _pids(stack.status(own))["s3"]
     assert weed_pid is not None
     os.kill(weed_pid, signal.SIGKILL)
@@ -143,7 +143,7 @@ def test_status_tells_when_a_server_died_and_up_brings_it_back(own: Settings) ->
     assert stack.status(own).up
 
 
-def test_down_stops_both_servers_and_frees_every_port(own: Settings) -> None:
+def test_down_stops_both_servers_and_frees_every_port(own: HarnessSettings) -> None:
     conn = postgres.connect(own)
     with conn.cursor() as cur:
         cur.execute("create table staging.survives_restart as select 42 as answer")
@@ -160,7 +160,7 @@ def test_down_stops_both_servers_and_frees_every_port(own: Settings) -> None:
     assert stack.down(own) == ()  # down on a stopped stack is harmless
 
 
-def test_restart_keeps_the_data(own: Settings) -> None:
+def test_restart_keeps_the_data(own: HarnessSettings) -> None:
     assert set(stack.up(own).started) == {"postgres", "s3"}
     conn = postgres.connect(own)
     with conn.cursor() as cur:
@@ -171,7 +171,7 @@ def test_restart_keeps_the_data(own: Settings) -> None:
     assert body == b"a\n1\n"
 
 
-def test_reset_empties_warehouse_and_bucket_but_keeps_them(own: Settings) -> None:
+def test_reset_empties_warehouse_and_bucket_but_keeps_them(own: HarnessSettings) -> None:
     stack.reset(own)
     conn = postgres.connect(own)
     with conn.cursor() as cur:

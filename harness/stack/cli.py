@@ -1,6 +1,6 @@
 """`c360-stack`: start, stop and inspect the embedded PostgreSQL + S3 servers.
 
-A thin layer over :mod:`customer360.stack.stack`: parse arguments, call, print. Secrets are never
+A thin layer over :mod:`harness.stack.stack`: parse arguments, call, print. Secrets are never
 printed; endpoints are.
 """
 
@@ -10,9 +10,9 @@ import time
 
 import typer
 
-from customer360.settings import get_settings
-from customer360.stack import stack
-from customer360.stack.errors import StackError
+from harness.settings import get_harness_settings
+from harness.stack import stack
+from harness.stack.errors import StackError
 
 app = typer.Typer(
     help="The embedded runtime: a real PostgreSQL and a real S3 server on loopback (C360_* settings).",
@@ -32,7 +32,7 @@ def _print_status(status: stack.StackStatus) -> None:
 @app.command()
 def up() -> None:
     """Start PostgreSQL and S3 (detached; they outlive this command). Reuses servers already running."""
-    settings = get_settings()
+    settings = get_harness_settings()
     began = time.monotonic()
     try:
         report = stack.up(settings)
@@ -51,7 +51,7 @@ def up() -> None:
 def down() -> None:
     """Stop both servers and wait until their processes have exited. Data stays in the state dir."""
     try:
-        stopped = stack.down(get_settings())
+        stopped = stack.down(get_harness_settings())
     except StackError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
@@ -61,7 +61,7 @@ def down() -> None:
 @app.command()
 def status() -> None:
     """Show endpoints and whether each server is up (process alive and answering). Exit 1 unless both are."""
-    result = stack.status(get_settings())
+    result = stack.status(get_harness_settings())
     _print_status(result)
     if not result.up:
         raise typer.Exit(1)

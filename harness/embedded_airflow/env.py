@@ -19,9 +19,11 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from customer360.settings import PROJECT_ROOT, Settings
+from customer360.settings import PROJECT_ROOT
+from harness.settings import HarnessSettings
 
 AIRFLOW_DATABASE = "airflow"
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 ADMIN_USER = "admin"
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 
@@ -33,7 +35,7 @@ class AirflowPaths:
     home: Path
 
     @classmethod
-    def of(cls, settings: Settings) -> AirflowPaths:
+    def of(cls, settings: HarnessSettings) -> AirflowPaths:
         return cls(home=settings.state_dir / "airflow")
 
     @property
@@ -82,16 +84,16 @@ def ensure_admin_password(paths: AirflowPaths) -> str:
     return password
 
 
-def metadata_db_uri(settings: Settings) -> str:
+def metadata_db_uri(settings: HarnessSettings) -> str:
     """SQLAlchemy URI of Airflow's own database, on the embedded PostgreSQL next to the warehouse."""
     return settings.warehouse_dsn(AIRFLOW_DATABASE).replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
-def api_base_url(settings: Settings) -> str:
+def api_base_url(settings: HarnessSettings) -> str:
     return f"http://{settings.airflow_host}:{settings.airflow_port}"
 
 
-def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
+def airflow_env(settings: HarnessSettings, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """Full environment for an embedded Airflow process: ``base`` (default: ours) + Airflow config.
 
     Reads the stack's credentials, so call it only when the stack is up (never at DAG-parse time).
@@ -111,6 +113,8 @@ def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> di
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__FERNET_KEY": generated["fernet_key"],
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+            # Airflow's development auth manager: fine on loopback (the chart's Airflow uses FAB's).
+            "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(paths.passwords_file),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db_uri(settings),

@@ -8,7 +8,7 @@
    operators, task states in the metadata DB);
 5. print what was built, read back from the warehouse, dbt's run results and Airflow.
 
-Exits non-zero when the DAG run failed. Run with ``python -m customer360.demo`` (``--help``).
+Exits non-zero when the DAG run failed. Run with ``python -m harness.demo`` (``--help``).
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from customer360.contract import LAKE_BUCKET, RAW_PREFIX
-from customer360.demo_report import build_report
-from customer360.embedded_airflow import cli as airflow_cli
-from customer360.embedded_airflow.env import AirflowPaths
-from customer360.settings import Settings, get_settings
-from customer360.stack import stack
-from customer360.stack.errors import StackError
 from customer360.tasks.local_process import dbt_target_dir, local_step_env, run_streaming
 from customer360.tasks.steps import DEMO_DATASET, DatasetConfig
+from harness.demo_report import build_report
+from harness.embedded_airflow import cli as airflow_cli
+from harness.embedded_airflow.env import AirflowPaths
+from harness.settings import HarnessSettings, get_harness_settings
+from harness.stack import stack
+from harness.stack.errors import StackError
 
 DAG_ID = "customer360_elt"
 _TASK_EVENT = re.compile(r"\[DAG TEST\] (starting|end task) task_id=(\w+)")
@@ -47,7 +47,7 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def generate_dataset(settings: Settings, dataset: DatasetConfig, summary: Path) -> None:
+def generate_dataset(settings: HarnessSettings, dataset: DatasetConfig, summary: Path) -> None:
     """Write the demo dataset into the lake with the generator's CLI (the pipeline image's command)."""
     argv = [
         "c360-datagen",
@@ -72,7 +72,7 @@ def _progress(line: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m customer360.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.demo", description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=DEMO_DATASET.users, help="users on day 0")
     parser.add_argument("--days", type=int, default=DEMO_DATASET.days, help="daily batches to generate")
     parser.add_argument("--seed", type=int, default=DEMO_DATASET.seed, help="generator seed (same bytes)")
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         users=args.users, days=args.days, seed=args.seed, start_date=DEMO_DATASET.start_date
     )
 
-    settings = get_settings()
+    settings = get_harness_settings()
     began = time.monotonic()
     started_at = datetime.now(UTC)
     logs_dir = settings.state_dir / "logs"

@@ -23,11 +23,11 @@ from customer360.contract import (
     SOURCES,
     STAGING_SCHEMA,
 )
-from customer360.embedded_airflow.env import AIRFLOW_DATABASE
-from customer360.settings import Settings
-from customer360.stack import postgres
 from customer360.tasks.local_process import dbt_target_dir, local_step_env
 from customer360.tasks.steps import DBT_STEPS, mart_models
+from harness.embedded_airflow.env import AIRFLOW_DATABASE
+from harness.settings import HarnessSettings
+from harness.stack import postgres
 
 TOP_CUSTOMERS = 5
 
@@ -49,7 +49,7 @@ class DbtTestCounts:
 
 
 @contextmanager
-def _cursor(settings: Settings, database: str | None = None) -> Iterator[Any]:
+def _cursor(settings: HarnessSettings, database: str | None = None) -> Iterator[Any]:
     """A cursor on an autocommit connection that is closed afterwards (psycopg2's ``with`` is not)."""
     with closing(postgres.connect(settings, database)) as conn, conn.cursor() as cur:
         yield cur
@@ -63,13 +63,13 @@ def _count(cur: Any, schema: str, table: str) -> int | None:
     return cur.fetchone()[0]
 
 
-def table_counts(settings: Settings, schema: str, tables: Iterable[str]) -> dict[str, int | None]:
+def table_counts(settings: HarnessSettings, schema: str, tables: Iterable[str]) -> dict[str, int | None]:
     """Row count of each table (None when it does not exist)."""
     with _cursor(settings) as cur:
         return {table: _count(cur, schema, table) for table in tables}
 
 
-def rejected_rows(settings: Settings) -> dict[str, int]:
+def rejected_rows(settings: HarnessSettings) -> dict[str, int]:
     """Rows the loader rejected, per source (object keys are ``raw/<source>/...``)."""
     with _cursor(settings) as cur:
         if _count(cur, STAGING_SCHEMA, REJECTED_ROWS_TABLE) is None:
@@ -82,7 +82,7 @@ def rejected_rows(settings: Settings) -> dict[str, int]:
         return dict(cur.fetchall())
 
 
-def top_customers(settings: Settings, limit: int = TOP_CUSTOMERS) -> list[tuple]:
+def top_customers(settings: HarnessSettings, limit: int = TOP_CUSTOMERS) -> list[tuple]:
     """The customers with the highest lifetime value (empty when the mart does not exist)."""
     with _cursor(settings) as cur:
         if _count(cur, PRODUCTION_SCHEMA, "customer_360") is None:
@@ -123,7 +123,7 @@ def dbt_test_counts(target_dir: Path, since: datetime) -> list[DbtTestCounts]:
     return found
 
 
-def task_states(settings: Settings, dag_id: str) -> list[TaskState]:
+def task_states(settings: HarnessSettings, dag_id: str) -> list[TaskState]:
     """Task states of the DAG's latest run, from Airflow's metadata DB."""
     with _cursor(settings, AIRFLOW_DATABASE) as cur:
         cur.execute(
@@ -176,7 +176,7 @@ def render(
     return "\n".join(out)
 
 
-def build_report(settings: Settings, dag_id: str, since: datetime) -> str:
+def build_report(settings: HarnessSettings, dag_id: str, since: datetime) -> str:
     return render(
         tasks=task_states(settings, dag_id),
         staging=table_counts(settings, STAGING_SCHEMA, SOURCES),

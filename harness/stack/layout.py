@@ -15,9 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from customer360.settings import Settings
+from harness.settings import HarnessSettings
 
-# sun_path is 108 bytes on Linux; PostgreSQL appends "/.s.PGSQL.<port>" to its socket directory.
 _MAX_SOCKET_PATH = 100
 
 
@@ -28,7 +27,7 @@ class StackPaths:
     state_dir: Path
 
     @classmethod
-    def of(cls, settings: Settings) -> StackPaths:
+    def of(cls, settings: HarnessSettings) -> StackPaths:
         return cls(settings.state_dir.expanduser().resolve())
 
     @property

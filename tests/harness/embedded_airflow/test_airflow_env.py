@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from customer360.embedded_airflow.env import (
+from customer360.settings import PROJECT_ROOT
+from harness.embedded_airflow.env import (
     AirflowPaths,
     airflow_env,
     ensure_admin_password,
     ensure_airflow_secrets,
 )
-from customer360.settings import PROJECT_ROOT, get_settings
+from harness.settings import get_harness_settings
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("C360_PG_PASSWORD", "p@ss/word")
     monkeypatch.setenv("C360_S3_ACCESS_KEY_ID", "kid")
     monkeypatch.setenv("C360_S3_SECRET_ACCESS_KEY", "ksecret")
-    return get_settings(state_dir=tmp_path / "state", pg_port=61000, airflow_port=61080)
+    return get_harness_settings(state_dir=tmp_path / "state", pg_port=61000, airflow_port=61080)
 
 
 def test_env_points_airflow_at_the_state_dir_the_repo_dags_and_the_embedded_db(settings) -> None:

@@ -10,9 +10,9 @@ import urllib.request
 import psutil
 import pytest
 
-from customer360.embedded_airflow import services
-from customer360.embedded_airflow.env import AirflowPaths, ensure_admin_password
-from customer360.settings import Settings
+from harness.embedded_airflow import services
+from harness.embedded_airflow.env import AirflowPaths, ensure_admin_password
+from harness.settings import HarnessSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -23,7 +23,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_ui_starts_logs_in_and_stops(stack_settings: Settings) -> None:
+def test_ui_starts_logs_in_and_stops(stack_settings: HarnessSettings) -> None:
     settings = stack_settings.model_copy(update={"airflow_port": _free_port()})
     try:
         started = services.start(settings)

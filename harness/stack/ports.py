@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 
-from customer360.stack.errors import PortInUseError, StackError
+from harness.stack.errors import PortInUseError, StackError
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The wheel's own `PostgresServer` listens on a Unix socket only and trusts every local user, so we
 drive `initdb` / `pg_ctl` ourselves: password (scram-sha-256) auth on TCP and on the socket, the
-role `Settings.pg_user` as the bootstrap superuser with the generated password, and the server
+role `HarnessSettings.pg_user` as the bootstrap superuser with the generated password, and the server
 running as a non-root system user when we are root (PostgreSQL refuses to run as root).
 """
 
@@ -28,10 +28,10 @@ from psycopg2.extensions import connection as Connection
 from psycopg2.extensions import cursor as Cursor
 
 from customer360.contract import PRODUCTION_SCHEMA, STAGING_SCHEMA
-from customer360.settings import Settings
-from customer360.stack.errors import StackError
-from customer360.stack.layout import StackPaths, log_tail
-from customer360.stack.ports import PortSpec, bind_failure
+from harness.settings import HarnessSettings
+from harness.stack.errors import StackError
+from harness.stack.layout import StackPaths, log_tail
+from harness.stack.ports import PortSpec, bind_failure
 
 with warnings.catch_warnings():
     # Importing the package builds its PostgresServer class, whose platformdirs lookup warns when
@@ -74,7 +74,7 @@ class PostgresState:
         return self.pid is not None
 
 
-def port_specs(settings: Settings) -> list[PortSpec]:
+def port_specs(settings: HarnessSettings) -> list[PortSpec]:
     return [PortSpec(settings.pg_port, "C360_PG_PORT")]
 
 
@@ -140,7 +140,7 @@ def _run(argv: list[str], user: str | None, timeout: float, what: str, log: Path
             raise StackError(f"{what} failed: {err}\n{out.read().strip()}{tail}") from None
 
 
-def _initdb(settings: Settings, paths: StackPaths, user: str | None) -> None:
+def _initdb(settings: HarnessSettings, paths: StackPaths, user: str | None) -> None:
     """Create PGDATA once, with the warehouse role as superuser and password auth everywhere."""
     data = paths.pg_data
     if (data / "PG_VERSION").exists():
@@ -177,7 +177,7 @@ def _initdb(settings: Settings, paths: StackPaths, user: str | None) -> None:
         pwfile.unlink(missing_ok=True)
 
 
-def _server_options(settings: Settings, socket_dir: Path) -> str:
+def _server_options(settings: HarnessSettings, socket_dir: Path) -> str:
     """The `postgres` command-line options pg_ctl passes on (through a shell, hence quoting)."""
     options = [
         "-h",
@@ -213,7 +213,7 @@ def _read_postmaster(paths: StackPaths) -> tuple[int, int | None] | None:
     return pid, port
 
 
-def connect(settings: Settings, database: str | None = None, timeout: int = 5) -> Connection:
+def connect(settings: HarnessSettings, database: str | None = None, timeout: int = 5) -> Connection:
     """An autocommit connection over TCP with the warehouse role's password."""
     conn = psycopg2.connect(settings.warehouse_dsn(database), connect_timeout=timeout)
     conn.autocommit = True
@@ -221,7 +221,7 @@ def connect(settings: Settings, database: str | None = None, timeout: int = 5) -
 
 
 @contextmanager
-def _cursor(settings: Settings, database: str | None = None, timeout: int = 5) -> Iterator[Cursor]:
+def _cursor(settings: HarnessSettings, database: str | None = None, timeout: int = 5) -> Iterator[Cursor]:
     """A cursor on a short-lived autocommit connection, closed afterwards.
 
     Not `with conn:`: since psycopg2 2.9 that opens a transaction even in autocommit mode, and
@@ -235,7 +235,7 @@ def _cursor(settings: Settings, database: str | None = None, timeout: int = 5) -
         conn.close()
 
 
-def postgres_state(settings: Settings) -> PostgresState:
+def postgres_state(settings: HarnessSettings) -> PostgresState:
     """Tell the truth: is our postmaster alive, and does it answer a query on the configured port?"""
     paths = StackPaths.of(settings)
     running = _read_postmaster(paths)
@@ -252,7 +252,7 @@ def postgres_state(settings: Settings) -> PostgresState:
     return PostgresState(pid, port, True, "up")
 
 
-def start(settings: Settings) -> bool:
+def start(settings: HarnessSettings) -> bool:
     """Start the server unless it already runs; return True when it was started now.
 
     Raises StackError when our server runs with other settings (e.g. another port).
@@ -295,7 +295,9 @@ def start(settings: Settings) -> bool:
     return True
 
 
-def _start_postmaster(settings: Settings, paths: StackPaths, socket_dir: Path, user: str | None) -> None:
+def _start_postmaster(
+    settings: HarnessSettings, paths: StackPaths, socket_dir: Path, user: str | None
+) -> None:
     _run(
         [
             _pg_bin("pg_ctl"),
@@ -317,7 +319,7 @@ def _start_postmaster(settings: Settings, paths: StackPaths, socket_dir: Path, u
     )
 
 
-def stop(settings: Settings) -> bool:
+def stop(settings: HarnessSettings) -> bool:
     """Stop the server (fast shutdown: roll back open transactions); True when one was running."""
     paths = StackPaths.of(settings)
     running = _read_postmaster(paths)
@@ -342,7 +344,7 @@ def stop(settings: Settings) -> bool:
     return True
 
 
-def create_database(settings: Settings, name: str) -> bool:
+def create_database(settings: HarnessSettings, name: str) -> bool:
     """Create database `name` on the warehouse server (owned by the warehouse role) if missing.
 
     For components that keep their own database next to the warehouse, e.g. Airflow's metadata
@@ -356,7 +358,7 @@ def create_database(settings: Settings, name: str) -> bool:
     return True
 
 
-def ensure_warehouse(settings: Settings) -> None:
+def ensure_warehouse(settings: HarnessSettings) -> None:
     """The warehouse database with its `staging` and `production` schemas (idempotent)."""
     create_database(settings, settings.pg_database)
     with _cursor(settings) as cur:
@@ -364,7 +366,7 @@ def ensure_warehouse(settings: Settings) -> None:
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
 
 
-def reset_warehouse(settings: Settings) -> None:
+def reset_warehouse(settings: HarnessSettings) -> None:
     """Drop and recreate `staging` and `production` (everything in them is lost)."""
     with _cursor(settings) as cur:
         for schema in (STAGING_SCHEMA, PRODUCTION_SCHEMA):
