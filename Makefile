@@ -41,7 +41,7 @@ tools: venv $(HELM) ## venv + helm
 # ---- the two README commands -------------------------------------------------------------------
 .PHONY: demo test
 demo: venv ## Run the whole pipeline on the embedded stack and print what it built
-	$(RUN) python -m customer360.demo
+	$(RUN) python -m harness.demo
 
 test: tools browser-deps-if-possible ## Run the default test suite (real embedded PostgreSQL + S3, dbt, Airflow, helm, Chromium)
 	$(RUN) pytest -m "$(PYTEST_MARKERS)"
@@ -53,15 +53,15 @@ test-slow: tools ## The slow tier: memory checks at scale, the `make ui` lifecyc
 # ---- embedded Airflow UI and dbt docs (docs/operations.md) -------------------------------------
 .PHONY: ui ui-stop ui-status airflow docs-serve
 ui: venv ## Start Airflow's api-server, scheduler, dag-processor, triggerer on loopback (admin password under .state/)
-	$(RUN) python -m customer360.embedded_airflow up
+	$(RUN) python -m harness.embedded_airflow up
 ui-stop: venv ## Stop the Airflow services started by `make ui`
-	$(RUN) python -m customer360.embedded_airflow down
+	$(RUN) python -m harness.embedded_airflow down
 ui-status: venv ## Show whether the Airflow services run
-	$(RUN) python -m customer360.embedded_airflow status
+	$(RUN) python -m harness.embedded_airflow status
 airflow: venv ## Run the Airflow CLI with the embedded config: make airflow ARGS="dags list"
-	$(RUN) python -m customer360.embedded_airflow airflow $(ARGS)
+	$(RUN) python -m harness.embedded_airflow airflow $(ARGS)
 docs-serve: venv ## Serve the dbt docs site (written by the DAG's last task) on loopback
-	$(RUN) python -m customer360.docs_serve
+	$(RUN) python -m harness.docs_serve
 
 # ---- embedded stack ----------------------------------------------------------------------------
 .PHONY: up down status

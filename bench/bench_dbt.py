@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from customer360.settings import Settings  # noqa: E402
-from customer360.stack.isolated import isolated_stack, stack_env  # noqa: E402
-from customer360.stack.postgres import connect  # noqa: E402
+from harness.settings import HarnessSettings  # noqa: E402
+from harness.stack.isolated import isolated_stack, stack_env  # noqa: E402
+from harness.stack.postgres import connect  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DBT_STEPS = (
@@ -53,7 +53,7 @@ def dbt_step(args: tuple[str, ...], env: dict[str, str], target: Path) -> tuple[
     return wall, elapsed
 
 
-def land_day(day: int, args: argparse.Namespace, settings: Settings, env: dict[str, str]) -> None:
+def land_day(day: int, args: argparse.Namespace, settings: HarnessSettings, env: dict[str, str]) -> None:
     generate = [str(BIN / "c360-datagen"), "generate", "--users", str(args.users), "--seed", str(args.seed)]
     generate += ["--day", str(day), "--target", f"s3://{settings.s3_bucket}/raw", *args.datagen_arg]
     seconds = run(generate, env)
@@ -71,7 +71,7 @@ def transform(label: str, env: dict[str, str], target: Path, extra: tuple[str, .
     print(f"  {label:<12} {'total':<9} wall {total_wall:7.1f}s   dbt {total_dbt:7.1f}s", flush=True)
 
 
-def row_counts(settings: Settings) -> dict[str, int]:
+def row_counts(settings: HarnessSettings) -> dict[str, int]:
     conn = connect(settings)
     try:
         with conn.cursor() as cur:

@@ -34,10 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from customer360.contract import ORDERS  # noqa: E402
-from customer360.settings import Settings  # noqa: E402
-from customer360.stack.isolated import isolated_stack, stack_env  # noqa: E402
-from customer360.stack.postgres import connect  # noqa: E402
-from customer360.stack.s3 import client  # noqa: E402
+from harness.settings import HarnessSettings  # noqa: E402
+from harness.stack.isolated import isolated_stack, stack_env  # noqa: E402
+from harness.stack.postgres import connect  # noqa: E402
+from harness.stack.s3 import client  # noqa: E402
 from ingest.ddl import ensure_staging_schema  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -73,7 +73,7 @@ def run_loader(env: dict[str, str]) -> tuple[float, float]:
     return time.monotonic() - started, peak / 2**20
 
 
-def object_seconds(settings: Settings, key: str) -> tuple[float, int, int]:
+def object_seconds(settings: HarnessSettings, key: str) -> tuple[float, int, int]:
     conn = connect(settings)
     with conn.cursor() as cur:
         cur.execute(
@@ -84,7 +84,7 @@ def object_seconds(settings: Settings, key: str) -> tuple[float, int, int]:
     return row
 
 
-def psql_copy(settings: Settings, path: Path) -> float:
+def psql_copy(settings: HarnessSettings, path: Path) -> float:
     """Seconds of one `psql \\copy` of the file into a fresh plain table of the contract columns."""
     conn = connect(settings)
     columns = ", ".join(f"{c.name} {c.pg_type}" for c in ORDERS.columns)
@@ -104,7 +104,7 @@ def psql_copy(settings: Settings, path: Path) -> float:
     return seconds
 
 
-def forget_orders(settings: Settings) -> None:
+def forget_orders(settings: HarnessSettings) -> None:
     """Empty staging.orders and its bookkeeping so the next run loads the object again."""
     conn = connect(settings)
     ensure_staging_schema(conn)
@@ -114,7 +114,7 @@ def forget_orders(settings: Settings) -> None:
     conn.close()
 
 
-def seed_way(settings: Settings, path: Path, rows: int) -> float:
+def seed_way(settings: HarnessSettings, path: Path, rows: int) -> float:
     """Rows/s of DbApiHook.insert_rows (what S3ToSqlOperator calls) on the first `rows` rows."""
     os.environ.update(
         {

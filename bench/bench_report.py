@@ -209,7 +209,7 @@ def scale_section(results: dict[str, Any], meta: dict[str, Any], png: str | None
         "in parallel, as in the DAG); dbt build = `dbt source freshness` + `build --selector staging` + "
         "`snapshot` + `build --selector marts` (all data tests included); docs = `dbt docs generate`. "
         "rows/s = the day's data rows (all three sources) / the stage's wall time. Every step runs through "
-        "the local runtime's runner (`customer360.tasks.subprocess_runner`), the project parsed once before.",
+        "the local runtime's runner (`customer360.tasks.local_process`), the project parsed once before.",
         "",
         *_table(
             [

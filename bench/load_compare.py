@@ -26,9 +26,9 @@ import bench_load
 import psutil
 
 from customer360.contract import ORDERS
-from customer360.stack import stack
-from customer360.stack.isolated import make_state_dir, remove_state_dir, stack_env, start_isolated_stack
-from customer360.stack.s3 import client
+from harness.stack import stack
+from harness.stack.isolated import make_state_dir, remove_state_dir, stack_env, start_isolated_stack
+from harness.stack.s3 import client
 
 BENCH_DIR = Path(__file__).resolve().parent
 _SEED_CHILD = """
@@ -36,8 +36,8 @@ import json, resource, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 import bench_load
-from customer360.settings import get_settings
-rate = bench_load.seed_way(get_settings(), Path(sys.argv[1]), int(sys.argv[2]))
+from harness.settings import get_harness_settings
+rate = bench_load.seed_way(get_harness_settings(), Path(sys.argv[1]), int(sys.argv[2]))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"rows_per_s": rate, "peak_rss_mib": peak}))
 """

@@ -1,7 +1,7 @@
 """Run the DAG's steps on a private embedded stack and time them: the engine of bench_pipeline.py.
 
 Every step is taken from the step catalogue (`customer360/tasks/steps.py`) and run by the local
-runtime's own runner (`customer360.tasks.subprocess_runner`: same argv, same `task_env()`), so the
+runtime's own runner (`customer360.tasks.local_process`: same argv, same `task_env()`), so the
 figures are those of `C360_TASK_RUNTIME=local` Airflow tasks minus Airflow's scheduling. The three
 loads run in parallel as in the DAG; the dbt steps run in the DAG's order. Each stack is fresh
 (own temp state dir, free ports), so a size's figures never see another size's tables.
@@ -34,21 +34,22 @@ from customer360.contract import (  # noqa: E402
     SOURCES,
     STAGING_SCHEMA,
 )
-from customer360.settings import PROJECT_ROOT, Settings  # noqa: E402
-from customer360.stack import stack  # noqa: E402
-from customer360.stack.isolated import make_state_dir, remove_state_dir, stack_env, start_isolated_stack  # noqa: E402
-from customer360.stack.postgres import connect  # noqa: E402
-from customer360.tasks.config import StepConfig  # noqa: E402
+from customer360.settings import PROJECT_ROOT  # noqa: E402
+from customer360.tasks.local_process import local_step_env, run_streaming  # noqa: E402
 from customer360.tasks.steps import (  # noqa: E402
     DBT_BUILD_MARTS,
     DBT_BUILD_STAGING,
     DBT_DOCS_GENERATE,
     DBT_SNAPSHOT,
     DBT_SOURCE_FRESHNESS,
+    StepConfig,
     generate_day_step,
     ingest_steps,
 )
-from customer360.tasks.subprocess_runner import local_step_env, run_streaming  # noqa: E402
+from harness.settings import HarnessSettings  # noqa: E402
+from harness.stack import stack  # noqa: E402
+from harness.stack.isolated import make_state_dir, remove_state_dir, stack_env, start_isolated_stack  # noqa: E402
+from harness.stack.postgres import connect  # noqa: E402
 
 # "dbt build with tests" = the DAG's dbt steps up to the marts; docs generate is timed on its own.
 TRANSFORM_STEPS = (DBT_SOURCE_FRESHNESS, DBT_BUILD_STAGING, DBT_SNAPSHOT, DBT_BUILD_MARTS)
@@ -93,12 +94,12 @@ class PipelineStack:
         self.log_dir = log_dir
         self.state_dir = make_state_dir(f"c360-bench-pipeline-{label}-")
         self.work = Path(tempfile.mkdtemp(prefix="c360-bench-pipeline-dbt-"))
-        self.settings: Settings | None = None
+        self.settings: HarnessSettings | None = None
         self._saved_env: dict[str, str] | None = None
 
     def __enter__(self) -> PipelineStack:
         self.settings = start_isolated_stack(self.state_dir)
-        # local_step_env() builds each step's env from Settings read from os.environ, as inside an
+        # local_step_env() builds each step's env from HarnessSettings read from os.environ, as inside an
         # Airflow worker; so this process's environment names the private stack while it runs.
         self._saved_env = dict(os.environ)
         os.environ.update(stack_env(self.settings))

@@ -1,4 +1,6 @@
-"""The source data contract (DESIGN.md sections 3-4): the one place that names sources, columns and types.
+"""The source data contract: the one place that names sources, columns and types.
+
+The names are docs/interfaces.md's (Names), the files and columns docs/data-contract.md's.
 
 The generator writes these headers, the loader creates and validates `staging` tables from them and
 the dbt sources describe them; tests check that all three agree with this module.

@@ -1,15 +1,16 @@
-"""Settings every component reads: the one place that knows hosts, ports, credentials and paths.
+"""What a pipeline step reads: the warehouse, the lake, dbt, and how tasks run.
 
-Values come from environment variables (prefix ``C360_``) and fall back to the embedded defaults:
-PostgreSQL and S3 on loopback, with credentials generated once into the state directory by
-``c360-stack up`` (never committed). The same settings render the Airflow connection URIs and the
-environment that every pipeline task receives, so a task's env is identical in both runtimes.
+Values come from environment variables (prefix ``C360_``). In a pod they all do (the chart's
+ConfigMap and Secret); on a laptop the defaults point at the embedded servers on loopback, and the
+credentials, when not in the environment, are read from the file the local harness generated them
+into (``c360-stack up``; never committed). The same settings render the environment every task
+receives, so a task's env is identical in both runtimes. What only the local harness needs (its
+servers' ports, the UIs) lives in ``harness.settings``.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -23,18 +24,14 @@ from customer360.contract import LAKE_BUCKET, WAREHOUSE_DATABASE
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE_NAME = "credentials.json"
 
-# Names of the Airflow connections (the seed's ids; DESIGN.md section 3).
-POSTGRES_CONN_ID = "postgres_warehouse"
-S3_CONN_ID = "minio_s3"
-
 
 class Settings(BaseSettings):
-    """Typed configuration of the platform; override any field with ``C360_<FIELD>``."""
+    """What a step reads; override any field with ``C360_<FIELD>``."""
 
     model_config = SettingsConfigDict(env_prefix="C360_", extra="ignore", frozen=True)
 
     state_dir: Path = Field(
-        default=PROJECT_ROOT / ".state", description="Embedded servers' data, logs, credentials."
+        default=PROJECT_ROOT / ".state", description="Where the local harness keeps generated credentials."
     )
 
     pg_host: str = "127.0.0.1"
@@ -51,23 +48,10 @@ class Settings(BaseSettings):
     s3_bucket: str = LAKE_BUCKET
     s3_region: str = "us-east-1"
 
-    # The embedded S3 server (`weed mini`) opens these ports besides the S3 API port (taken from
-    # s3_endpoint_url). Each is a setting so two stacks with different settings never collide;
-    # `c360-stack up` checks every one before starting. Defaults are weed's own (gRPC = HTTP + 10000).
-    weed_master_port: int = 9333
-    weed_master_grpc_port: int = 19333
-    weed_volume_port: int = 9340
-    weed_volume_grpc_port: int = 19340
-    weed_filer_port: int = 8888
-    weed_filer_grpc_port: int = 18888
-    weed_s3_grpc_port: int = 18333
-    weed_admin_port: int = 23646
-    weed_admin_grpc_port: int = 33646
-
     dbt_project_dir: Path = PROJECT_ROOT / "dbt"
     dbt_target: str = "embedded"
 
-    # How pipeline tasks run (DESIGN.md section 7) and, in a cluster, what their pods get.
+    # How pipeline tasks run (docs/architecture.md: one code path, two runtimes) and what pods get.
     task_runtime: Literal["local", "kubernetes"] = "local"
     pipeline_image: str = "customer360/pipeline:0.1.0"
     dbt_image: str = "customer360/dbt:0.1.0"
@@ -81,12 +65,6 @@ class Settings(BaseSettings):
     task_service_account_name: str | None = None
     docs_pvc_name: str | None = None
     docs_mount_path: str = "/dbt-docs"
-
-    # Embedded Airflow (`make ui`): the api-server (UI + execution API) listens here, loopback only.
-    airflow_host: str = "127.0.0.1"
-    airflow_port: int = 8080
-    # `make docs-serve`: the dbt docs site on loopback.
-    dbt_docs_port: int = 8081
 
     # --- secrets -------------------------------------------------------------------------------
     @property
@@ -111,20 +89,6 @@ class Settings(BaseSettings):
             "run `c360-stack up` (or `make up`) first, or set the variable"
         )
 
-    def ensure_generated_secrets(self) -> None:
-        """Create the embedded stack's credentials once; later calls keep what is there."""
-        if self.secrets_file.exists():
-            return
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        generated = {
-            "pg_password": secrets.token_urlsafe(24),
-            "s3_access_key_id": "c360" + secrets.token_hex(8),
-            "s3_secret_access_key": secrets.token_urlsafe(32),
-        }
-        self.secrets_file.touch(mode=0o600)
-        self.secrets_file.write_text(json.dumps(generated, indent=2))
-        self.__dict__.pop("_stored_secrets", None)
-
     @property
     def password(self) -> str:
         return self._secret("pg_password")
@@ -143,20 +107,6 @@ class Settings(BaseSettings):
         return (
             f"postgresql://{quote(self.pg_user, safe='')}:{quote(self.password, safe='')}"
             f"@{self.pg_host}:{self.pg_port}/{database or self.pg_database}"
-        )
-
-    def airflow_postgres_conn_uri(self) -> str:
-        return self.warehouse_dsn().replace("postgresql://", "postgres://", 1)
-
-    def airflow_s3_conn_json(self) -> str:
-        """Airflow connection `minio_s3` in JSON form (endpoint_url lives in `extra`)."""
-        return json.dumps(
-            {
-                "conn_type": "aws",
-                "login": self.access_key_id,
-                "password": self.secret_access_key,
-                "extra": {"endpoint_url": self.s3_endpoint_url, "region_name": self.s3_region},
-            }
         )
 
     def boto3_client_kwargs(self) -> dict[str, str]:
@@ -183,13 +133,6 @@ class Settings(BaseSettings):
             "DBT_PROJECT_DIR": str(self.dbt_project_dir),
             "DBT_PROFILES_DIR": str(self.dbt_project_dir),
             "DBT_TARGET": self.dbt_target,
-        }
-
-    def airflow_connection_env(self) -> dict[str, str]:
-        """`AIRFLOW_CONN_*` variables for the two connections; nothing is set in a UI."""
-        return {
-            f"AIRFLOW_CONN_{POSTGRES_CONN_ID.upper()}": self.airflow_postgres_conn_uri(),
-            f"AIRFLOW_CONN_{S3_CONN_ID.upper()}": self.airflow_s3_conn_json(),
         }
 
 

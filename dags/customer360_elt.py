@@ -24,8 +24,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable
 
 from customer360.tasks import build_step_task
-from customer360.tasks.assets import LAKE_RAW, MARTS, STAGING_TABLES
-from customer360.tasks.constants import NETWORK_MAX_RETRY_DELAY, NETWORK_RETRIES, NETWORK_RETRY_DELAY
+from customer360.tasks.assets import LAKE_RAW
 from customer360.tasks.steps import (
     DBT_BUILD_MARTS,
     DBT_BUILD_STAGING,
@@ -47,30 +46,14 @@ with DAG(
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=3),
     tags=["customer360", "elt", "dbt"],
-    default_args={
-        "owner": "data-platform",
-        # dbt failures are failed data tests or broken SQL: a retry repeats them. dbt's own
-        # connection retries (profiles.yml) cover a warehouse that blips.
-        "retries": 0,
-        "execution_timeout": timedelta(minutes=30),
-    },
+    default_args={"owner": "data-platform"},
 ) as dag:
-    loads = [
-        build_step_task(
-            step,
-            # Network to the lake and the warehouse: retry with exponential backoff.
-            retries=NETWORK_RETRIES,
-            retry_delay=NETWORK_RETRY_DELAY,
-            retry_exponential_backoff=2.0,
-            max_retry_delay=NETWORK_MAX_RETRY_DELAY,
-            outlets=[STAGING_TABLES[step.name.removeprefix("ingest_")]],
-        )
-        for step in ingest_steps()
-    ]
-    freshness = build_step_task(DBT_SOURCE_FRESHNESS, execution_timeout=timedelta(minutes=10))
+    # Each step carries its retries (the loads retry, dbt does not), timeout and outlets.
+    loads = [build_step_task(step) for step in ingest_steps()]
+    freshness = build_step_task(DBT_SOURCE_FRESHNESS)
     staging = build_step_task(DBT_BUILD_STAGING)
     snapshot = build_step_task(DBT_SNAPSHOT)
-    marts = build_step_task(DBT_BUILD_MARTS, execution_timeout=timedelta(hours=1), outlets=list(MARTS))
-    docs = build_step_task(DBT_DOCS_GENERATE, execution_timeout=timedelta(minutes=15))
+    marts = build_step_task(DBT_BUILD_MARTS)
+    docs = build_step_task(DBT_DOCS_GENERATE)
 
     loads >> freshness >> staging >> snapshot >> marts >> docs

@@ -1,4 +1,4 @@
-"""Faker generator of the three raw sources (DESIGN.md section 4; docs/data-contract.md).
+"""Faker generator of the three raw sources (docs/data-contract.md).
 
 Modules, one job each: `config` (parameters, dirt catalogue), `world` (days, volumes, ids),
 `rng` (keyed RNGs), `pools` (Faker pools), `users`/`orders`/`tickets` (row factories),

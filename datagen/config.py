@@ -14,7 +14,7 @@ from customer360.contract import ORDERS, SUPPORT_TICKETS, USERS
 
 ALL_SOURCES = (USERS.name, ORDERS.name, SUPPORT_TICKETS.name)
 
-# Hard limits keep every id inside its reserved range (see datagen/ids.py) and runs sane.
+# Hard limits keep every id inside its reserved range (see the id ranges in datagen/world.py) and runs sane.
 MAX_USERS = 100_000_000
 MAX_DAYS = 3650
 DEFAULT_START_DATE = dt.date(2026, 11, 1)  # fixed, never "today": same arguments -> same bytes

@@ -18,7 +18,7 @@ import math
 import random
 from collections.abc import Callable
 
-from customer360.contract import SOURCES, TICKET_PRIORITIES, USERS
+from customer360.contract import ORDERS, SOURCES, SUPPORT_TICKETS, TICKET_PRIORITIES, USERS
 from datagen.batches import BatchWriter, GroupStats
 from datagen.config import UNPARSEABLE_VARIANTS, GeneratorConfig, kinds_for
 from datagen.lifecycle import CSAT_SCORES, order_events, state_at
@@ -34,7 +34,12 @@ UNKNOWN_ORDER_STATUSES = ("on_hold", "backordered", "awaiting_payment", "lost_in
 OTHER_EMAIL_DOMAINS = ("gmail.com", "outlook.com", "proton.me", "icloud.com", "fastmail.com")
 ORDER_NEXT_STATUS = {"placed": "shipped", "shipped": "delivered"}
 USER_OPTIONAL_FIELDS = tuple(i for i, column in enumerate(USERS.columns) if not column.required)
-EMAIL = USERS.header.index("email")
+# Column positions, from the contract's headers (a reordered contract moves them, never breaks them).
+EMAIL, PHONE, USER_UPDATED = (USERS.header.index(c) for c in ("email", "phone", "updated_at"))
+AMOUNT, ORDER_STATUS, ORDER_UPDATED = (ORDERS.header.index(c) for c in ("amount", "status", "updated_at"))
+TICKET_STATUS, PRIORITY, CSAT, TICKET_UPDATED = (
+    SUPPORT_TICKETS.header.index(c) for c in ("status", "priority", "csat", "updated_at")
+)
 LATER_VERSION_MAX_DELAY = 7 * DAY
 NEVER = 1 << 62  # row index of the next hit of a kind whose rate is 0
 ANOMALY_KINDS = ("orphan_user_id", "resolved_before_created", "negative_amount", "unknown_status")
@@ -146,39 +151,39 @@ class DirtInjector:
             later[EMAIL] = f"{local}@{domains[int(rng.random() * len(domains))]}"
         else:
             digits = str(1_000_000_000 + int(rng.random() * 8_999_999_999))
-            later[3] = f"{row[3].partition(' ')[0]} {digits[:3]} {digits[3:6]} {digits[6:]}"
-        stamp = self._later_time(row[7], rng)
+            later[PHONE] = f"{row[PHONE].partition(' ')[0]} {digits[:3]} {digits[3:6]} {digits[6:]}"
+        stamp = self._later_time(row[USER_UPDATED], rng)
         if stamp is None:
             return None
-        later[7] = stamp
+        later[USER_UPDATED] = stamp
         return later
 
     def _later_order(self, row: list[str], rng: random.Random) -> list[str] | None:
         later = list(row)
-        if row[5] in ORDER_NEXT_STATUS:
-            later[5] = ORDER_NEXT_STATUS[row[5]]
+        if row[ORDER_STATUS] in ORDER_NEXT_STATUS:
+            later[ORDER_STATUS] = ORDER_NEXT_STATUS[row[ORDER_STATUS]]
         else:  # finished order: a price correction (10 % goodwill refund)
-            cents = round(float(row[3]) * 100)
-            later[3] = amount_text(cents - cents // 10)
-        stamp = self._later_time(row[6], rng)
+            cents = round(float(row[AMOUNT]) * 100)
+            later[AMOUNT] = amount_text(cents - cents // 10)
+        stamp = self._later_time(row[ORDER_UPDATED], rng)
         if stamp is None:
             return None
-        later[6] = stamp
+        later[ORDER_UPDATED] = stamp
         return later
 
     def _later_ticket(self, row: list[str], rng: random.Random) -> list[str] | None:
         later = list(row)
-        status, priority = row[4], row[5]
+        status, priority = row[TICKET_STATUS], row[PRIORITY]
         if status == "open":
-            later[4] = "pending"
+            later[TICKET_STATUS] = "pending"
         elif status == "pending" and priority != TICKET_PRIORITIES[-1]:
-            later[5] = TICKET_PRIORITIES[TICKET_PRIORITIES.index(priority) + 1]
+            later[PRIORITY] = TICKET_PRIORITIES[TICKET_PRIORITIES.index(priority) + 1]
         elif status in ("resolved", "closed"):
-            later[7] = str(CSAT_SCORES[int(rng.random() * len(CSAT_SCORES))])
-        stamp = self._later_time(row[8], rng)
+            later[CSAT] = str(CSAT_SCORES[int(rng.random() * len(CSAT_SCORES))])
+        stamp = self._later_time(row[TICKET_UPDATED], rng)
         if stamp is None:
             return None
-        later[8] = stamp
+        later[TICKET_UPDATED] = stamp
         return later
 
     # --- extra rows -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 # `docker import` the tree. The project's Dockerfiles then build FROM it via
 #   --build-arg BASE_IMAGE=customer360/base:bookworm-python3.11
 #
-# Why debootstrap: DESIGN.md section 9 - only the Debian/PyPI mirrors are reachable, so the public
+# Why debootstrap: the project's machines reach only the package registries (Debian, PyPI), no container registry (docs/images.md), so the public
 # `python:3.11-slim-bookworm` cannot be pulled. Debian's python lives in /usr/bin (the public image's
 # in /usr/local/bin); the Dockerfiles call `python3.11` from PATH so both bases work.
 #

@@ -25,7 +25,8 @@ from headless_chromium import ChromiumMissingError, launch, serve_directory
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-from customer360.settings import PROJECT_ROOT, get_settings
+from customer360.settings import PROJECT_ROOT
+from harness.settings import get_harness_settings
 
 DEFAULT_OUT = PROJECT_ROOT / "assets" / "dbt_lineage.png"
 # Wide and short (the DAG is), at 1.5x: node labels stay readable when GitHub scales the README image down.
@@ -52,7 +53,7 @@ def take(target_dir: Path, model: str, out: Path, host: str) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = get_settings()
+    settings = get_harness_settings()
     parser = argparse.ArgumentParser(prog="scripts/screenshot_lineage.py", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--target-dir",

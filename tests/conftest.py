@@ -1,15 +1,15 @@
 """Session fixtures shared by every test: one real embedded stack (PostgreSQL + S3) per session.
 
-The stack is started by the same code as `c360-stack up` (customer360.stack.stack.up), in a
+The stack is started by the same code as `c360-stack up` (harness.stack.stack.up), in a
 private state dir with ports picked free at runtime, so concurrent pytest sessions and a running
 demo stack never collide. For the whole session the environment names this stack (C360_* and
 DBT_* variables), so subprocesses such as dbt, c360-ingest and Airflow tasks reach the same
 servers; the previous environment comes back at the end.
 
-    stack_settings   Settings of the session's stack (servers up)
+    stack_settings   HarnessSettings of the session's stack (servers up)
     pg_conn          autocommit psycopg2 connection to the `warehouse` database
     s3_client        boto3 S3 client with the stack's keys
-    clean_stack      function-scoped: empties `staging`, `production` and the bucket, returns Settings
+    clean_stack      function-scoped: empties `staging`, `production` and the bucket, returns HarnessSettings
     clean_stack_module  the same once per module
 """
 
@@ -22,9 +22,9 @@ import pytest
 from botocore.client import BaseClient
 from psycopg2.extensions import connection as Connection
 
-from customer360.settings import Settings
-from customer360.stack import stack
-from customer360.stack.isolated import (
+from harness.settings import HarnessSettings
+from harness.stack import stack
+from harness.stack.isolated import (
     foreign_env_keys,
     make_state_dir,
     reap_orphans,
@@ -32,12 +32,12 @@ from customer360.stack.isolated import (
     stack_env,
     start_isolated_stack,
 )
-from customer360.stack.postgres import connect
-from customer360.stack.s3 import client
+from harness.stack.postgres import connect
+from harness.stack.s3 import client
 
 
 @pytest.fixture(scope="session")
-def stack_settings() -> Iterator[Settings]:
+def stack_settings() -> Iterator[HarnessSettings]:
     """Start a private embedded stack for the session; stop it and delete its state at the end."""
     reap_orphans()  # servers left by a session that was killed before its teardown
     state_dir = make_state_dir("c360-pytest-")
@@ -45,7 +45,7 @@ def stack_settings() -> Iterator[Settings]:
     # A developer's own C360_*/DBT_* variables must not leak into the test stack's settings.
     for key in foreign_env_keys():
         del os.environ[key]
-    settings: Settings | None = None
+    settings: HarnessSettings | None = None
     try:
         settings = start_isolated_stack(state_dir)
         os.environ.update(stack_env(settings))
@@ -59,7 +59,7 @@ def stack_settings() -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="session")
-def pg_conn(stack_settings: Settings) -> Iterator[Connection]:
+def pg_conn(stack_settings: HarnessSettings) -> Iterator[Connection]:
     """Autocommit psycopg2 connection to the session stack's warehouse database."""
     conn = connect(stack_settings)
     yield conn
@@ -67,16 +67,16 @@ def pg_conn(stack_settings: Settings) -> Iterator[Connection]:
 
 
 @pytest.fixture(scope="session")
-def s3_client(stack_settings: Settings) -> BaseClient:
+def s3_client(stack_settings: HarnessSettings) -> BaseClient:
     """boto3 S3 client for the session stack (endpoint, keys, region from its settings)."""
     return client(stack_settings)
 
 
 @pytest.fixture
-def clean_stack(stack_settings: Settings) -> Settings:
-    """Empty `staging`, `production` and the lake bucket, then hand over the session's Settings.
+def clean_stack(stack_settings: HarnessSettings) -> HarnessSettings:
+    """Empty `staging`, `production` and the lake bucket, then hand over the session's HarnessSettings.
 
-    Use it (or call customer360.stack.stack.reset) at the start of a module or test that needs a
+    Use it (or call harness.stack.stack.reset) at the start of a module or test that needs a
     known-empty warehouse and lake; databases other than `warehouse` (e.g. Airflow's) are untouched.
     """
     stack.reset(stack_settings)
@@ -84,7 +84,7 @@ def clean_stack(stack_settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def clean_stack_module(stack_settings: Settings) -> Settings:
+def clean_stack_module(stack_settings: HarnessSettings) -> HarnessSettings:
     """Like `clean_stack`, once per test module (for modules whose tests build on each other)."""
     stack.reset(stack_settings)
     return stack_settings

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from customer360.tasks.constants import PART_OF_LABEL, PART_OF_VALUE, STEP_LABEL
+from customer360.tasks.steps import PART_OF_LABEL, PART_OF_VALUE, STEP_LABEL
 
 SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 TASK_POD_SELECTOR = f"{PART_OF_LABEL}={PART_OF_VALUE},{STEP_LABEL}"

@@ -1,5 +1,5 @@
 {#-
-    The one implementation of DESIGN.md's "current version" rule, shared by every staging model:
+    The one implementation of the "current version" rule (docs/data-model.md, Rules), shared by every staging model:
     per id keep the row with the greatest updated_at; on a tie the row loaded last (_loaded_at,
     then _line_number, then _source_key so the choice is deterministic). Exact duplicates are
     rows with equal values, so whichever of them is kept, the id counts once.

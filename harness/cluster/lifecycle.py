@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from customer360.settings import PROJECT_ROOT
-from customer360.stack.ports import port_holder, port_is_free
 from harness.cache import exclusive
 from harness.cluster import addons, configs, debian, namespaces, node_images, pki
 from harness.cluster.components import CLUSTER_BUILDS
@@ -36,6 +35,7 @@ from harness.cluster.settings import (
     ClusterSettings,
 )
 from harness.gobuild import build_go
+from harness.stack.ports import port_holder, port_is_free
 
 TOOLS_BIN = PROJECT_ROOT / ".tools" / "bin"
 AGENT_START_TIMEOUT = 300.0

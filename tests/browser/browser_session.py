@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from customer360.settings import Settings
+from harness.settings import HarnessSettings
 
 DAG_ID = "customer360_elt"
 
@@ -14,7 +14,7 @@ DAG_ID = "customer360_elt"
 class EltRun:
     """What one green run of customer360_elt left behind."""
 
-    settings: Settings
+    settings: HarnessSettings
     dbt_target: Path
     log: Path
 

@@ -20,13 +20,14 @@ import pytest
 from browser_session import DAG_ID, AirflowUi, EltRun
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from customer360.demo_report import task_states
-from customer360.embedded_airflow import cli as airflow_cli
-from customer360.embedded_airflow import services
-from customer360.embedded_airflow.env import ADMIN_USER, AirflowPaths, api_base_url
-from customer360.settings import PROJECT_ROOT, Settings
-from customer360.stack import stack
-from customer360.tasks.subprocess_runner import local_step_env, run_streaming
+from customer360.settings import PROJECT_ROOT
+from customer360.tasks.local_process import local_step_env, run_streaming
+from harness.demo_report import task_states
+from harness.embedded_airflow import cli as airflow_cli
+from harness.embedded_airflow import services
+from harness.embedded_airflow.env import ADMIN_USER, AirflowPaths, api_base_url
+from harness.settings import HarnessSettings
+from harness.stack import stack
 
 # scripts/ is no package; its browser helpers are shared with scripts/screenshot_lineage.py.
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
@@ -78,7 +79,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture(scope="session")
-def elt_run(stack_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> EltRun:
+def elt_run(stack_settings: HarnessSettings, tmp_path_factory: pytest.TempPathFactory) -> EltRun:
     """Generate a small dataset into an empty lake and run customer360_elt through Airflow once."""
     stack.reset(stack_settings)
     work = tmp_path_factory.mktemp("browser-elt")

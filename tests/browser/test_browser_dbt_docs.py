@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-# DESIGN.md section 6: the columns customer_360 must have, as a reader of the docs looks for them.
+# The columns customer_360 must have (docs/data-model.md), as a reader of the docs looks for them.
 CUSTOMER_360_COLUMNS = (
     "customer_id",
     "full_name",

@@ -12,7 +12,8 @@ import pytest
 from chart_render import containers, decoded, env_of, find, pod_spec, render_chart
 
 from customer360.contract import LAKE_BUCKET, PRODUCTION_SCHEMA, STAGING_SCHEMA, WAREHOUSE_DATABASE
-from customer360.settings import POSTGRES_CONN_ID, Settings
+from customer360.settings import Settings
+from harness.settings import POSTGRES_CONN_ID
 
 SECRET_TASK_KEYS = {"C360_PG_USER", "C360_PG_PASSWORD", "C360_S3_ACCESS_KEY_ID", "C360_S3_SECRET_ACCESS_KEY"}
 

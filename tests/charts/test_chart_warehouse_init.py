@@ -16,8 +16,8 @@ from chart_render import render_chart
 from psycopg2 import errors
 
 from customer360.settings import Settings
-from customer360.stack import postgres
-from customer360.stack.isolated import isolated_settings, make_state_dir, remove_state_dir
+from harness.stack import postgres
+from harness.stack.isolated import isolated_settings, make_state_dir, remove_state_dir
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,6 @@
 """Helpers of the container tier: run a step's container the way its Kubernetes pod would.
 
-The runner reproduces what a task pod gets (customer360/tasks/pod_defaults.py): the numeric
+The runner reproduces what a task pod gets (customer360/tasks/pod_spec.py): the numeric
 non-root user, a read-only root filesystem with a writable ``/tmp`` of the pod's size limit, all
 capabilities dropped and no privilege escalation, the task env plus the pod env. ``--network host``
 stands in for the cluster network: the session's embedded PostgreSQL and S3 listen on 127.0.0.1.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from customer360.settings import Settings
-from customer360.tasks import pod_defaults
+from customer360.tasks import pod_spec
 
 DOCKER = shutil.which("docker")
 # Generous: a dbt build of the marts or an `airflow db migrate` on 2 cores takes minutes, not hours.
@@ -25,7 +25,7 @@ RUN_TIMEOUT_SECONDS = 900
 # The task ConfigMap of the chart sets these to the dbt image's own paths; dropping the host's values
 # lets the image's ENV (asserted equal to the chart's defaults in test_dockerfiles.py) apply.
 HOST_ONLY_ENV = ("DBT_PROJECT_DIR", "DBT_PROFILES_DIR", "DBT_TARGET")
-TASK_USER = f"{pod_defaults.RUN_AS_USER}:{pod_defaults.RUN_AS_GROUP}"
+TASK_USER = f"{pod_spec.RUN_AS_USER}:{pod_spec.RUN_AS_GROUP}"
 
 
 def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -66,7 +66,7 @@ class PodLikeRunner:
         *,
         user: str | None = TASK_USER,
         read_only: bool = True,
-        tmpfs: Sequence[str] = (pod_defaults.TMP_MOUNT_PATH,),
+        tmpfs: Sequence[str] = (pod_spec.TMP_MOUNT_PATH,),
         label: str = "smoke",
     ) -> subprocess.CompletedProcess[str]:
         """``user=None`` keeps the image's own USER (what a pod without runAsUser gets)."""
@@ -81,7 +81,7 @@ class PodLikeRunner:
             args += ["--user", user]
         if read_only:
             args.append("--read-only")
-        size = pod_defaults.TMP_SIZE_LIMIT.removesuffix("i").lower()  # "1Gi" -> "1g"
+        size = pod_spec.TMP_SIZE_LIMIT.removesuffix("i").lower()  # "1Gi" -> "1g"
         for path in tmpfs:
             # The pod's emptyDir: its size limit; mode 1777 so any numeric user can write, as in a pod.
             args += ["--tmpfs", f"{path}:rw,size={size},mode=1777"]

@@ -2,7 +2,7 @@
 
 They hold the images to issue 7's rules (pinned base via `ARG BASE_IMAGE`, multi-stage, numeric
 non-root USER) and keep them in step with the parts that name image internals: the task pods'
-user (customer360/tasks/pod_defaults.py), the chart's paths and identities
+user (customer360/tasks/pod_spec.py), the chart's paths and identities
 (charts/customer360/values.yaml), the uv pin (Makefile) and the lock (a `--prune` of a package that
 is not in uv.lock would silently ship that package).
 """
@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from customer360.settings import PROJECT_ROOT
-from customer360.tasks import pod_defaults
+from customer360.tasks import pod_spec
 
 IMAGES = ("pipeline", "dbt", "airflow")
 IMAGES_DIR = PROJECT_ROOT / "images"
@@ -129,7 +129,7 @@ def test_final_stage_is_small_and_non_root(dockerfiles: dict[str, Dockerfile], n
 
 
 def test_task_images_run_as_the_task_pods_user(dockerfiles: dict[str, Dockerfile]) -> None:
-    task_user = f"{pod_defaults.RUN_AS_USER}:{pod_defaults.RUN_AS_GROUP}"
+    task_user = f"{pod_spec.RUN_AS_USER}:{pod_spec.RUN_AS_GROUP}"
     assert dockerfiles["pipeline"].final.args("USER") == [task_user]
     assert dockerfiles["dbt"].final.args("USER") == [task_user]
 
@@ -154,7 +154,7 @@ def test_dbt_image_matches_the_task_configmap(dockerfiles: dict[str, Dockerfile]
     assert env["DBT_PROJECT_DIR"] == tasks["dbtProjectDir"]
     assert env["DBT_PROFILES_DIR"] == tasks["dbtProfilesDir"]
     assert env["DBT_TARGET"] == tasks["dbtTarget"]
-    tmp = pod_defaults.TMP_MOUNT_PATH + "/"
+    tmp = pod_spec.TMP_MOUNT_PATH + "/"
     assert env["DBT_TARGET_PATH"].startswith(tmp) and env["DBT_LOG_PATH"].startswith(tmp)
     # The baked parse is read from the image, wherever DBT_TARGET_PATH points.
     assert env["DBT_PARTIAL_PARSE_FILE_PATH"] == f"{env['DBT_PROJECT_DIR']}/target/partial_parse.msgpack"

@@ -21,9 +21,8 @@ from psycopg2.extensions import connection as Connection
 
 from customer360.contract import LOADS_TABLE, PRODUCTION_SCHEMA, RAW_PREFIX, SOURCES, STAGING_SCHEMA
 from customer360.settings import Settings
-from customer360.tasks import pod_defaults
-from customer360.tasks.config import DatasetConfig, StepConfig
-from customer360.tasks.steps import DBT_STEPS, generate_day_step, ingest_steps
+from customer360.tasks import pod_spec
+from customer360.tasks.steps import DBT_STEPS, DatasetConfig, StepConfig, generate_day_step, ingest_steps
 
 pytestmark = [pytest.mark.container, pytest.mark.integration]
 
@@ -43,7 +42,7 @@ BAKED_PARSE_ENV = {
 def run_step(runner: PodLikeRunner, images: ImageRefs, settings: Settings, step: StepConfig):
     """One DAG task as its pod would run it: the step's image, argv, task env + pod env."""
     image = images.dbt if step.image.value == "dbt" else images.pipeline
-    env = {**task_env(settings), **pod_defaults.pod_env(step, settings)}
+    env = {**task_env(settings), **pod_spec.pod_env(step, settings)}
     return runner.run(image, step.argv, env, label=step.step_label)
 
 

@@ -11,6 +11,7 @@ import pytest
 from psycopg2.extensions import parse_dsn
 
 from customer360.settings import PROJECT_ROOT, Settings, get_settings
+from harness.settings import HarnessSettings, get_harness_settings
 
 TASK_ENV_KEYS = {  # docs/interfaces.md, "Task environment"
     "C360_PG_HOST",
@@ -42,9 +43,10 @@ def _no_c360_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_env_override_wins_over_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("C360_PG_PORT", "6543")
     monkeypatch.setenv("C360_WEED_FILER_PORT", "7777")
-    settings = Settings()
-    assert settings.pg_port == 6543
-    assert settings.weed_filer_port == 7777
+    assert Settings().pg_port == 6543
+    # The harness's settings read the same environment, with their own fields on top.
+    harness = HarnessSettings()
+    assert (harness.pg_port, harness.weed_filer_port) == (6543, 7777)
 
 
 def test_keyword_override_wins_over_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,26 +67,26 @@ def test_missing_credentials_tell_the_user_what_to_run(tmp_path: Path) -> None:
 
 
 def test_generated_secrets_are_private_and_stable(tmp_path: Path) -> None:
-    settings = get_settings(state_dir=tmp_path / "state")
+    settings = get_harness_settings(state_dir=tmp_path / "state")
     settings.ensure_generated_secrets()
     mode = stat.S_IMODE(settings.secrets_file.stat().st_mode)
     assert mode == 0o600
     first = (settings.password, settings.access_key_id, settings.secret_access_key)
     assert all(len(value) >= 16 for value in first)
 
-    again = get_settings(state_dir=tmp_path / "state")
+    again = get_harness_settings(state_dir=tmp_path / "state")
     again.ensure_generated_secrets()  # a second call keeps what is there
     assert (again.password, again.access_key_id, again.secret_access_key) == first
 
-    other = get_settings(state_dir=tmp_path / "other")
+    other = get_harness_settings(state_dir=tmp_path / "other")
     other.ensure_generated_secrets()
     assert other.password != settings.password
 
 
 def test_explicit_secret_beats_generated_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    get_settings(state_dir=tmp_path).ensure_generated_secrets()
+    get_harness_settings(state_dir=tmp_path).ensure_generated_secrets()
     monkeypatch.setenv("C360_PG_PASSWORD", "from-the-env")
-    assert get_settings(state_dir=tmp_path).password == "from-the-env"
+    assert get_harness_settings(state_dir=tmp_path).password == "from-the-env"
 
 
 def test_default_credentials_file_is_git_ignored() -> None:
@@ -116,7 +118,7 @@ def test_dsn_quotes_special_characters_and_round_trips() -> None:
 
 
 def test_airflow_connections_carry_endpoint_and_keys() -> None:
-    settings = get_settings(
+    settings = get_harness_settings(
         pg_password="pw/1", s3_access_key_id="AK", s3_secret_access_key="S+K", s3_endpoint_url="http://h:1"
     )
     env = settings.airflow_connection_env()

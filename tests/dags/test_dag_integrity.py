@@ -17,10 +17,10 @@ from airflow.sdk import DAG, Asset
 from dag_loading import DAG_FILES, DAGS_FOLDER, dags_of, import_dag_file
 
 from customer360.contract import SOURCES
-from customer360.settings import Settings
-from customer360.tasks.assets import LAKE_RAW, MARTS, STAGING_TABLES
-from customer360.tasks.kubernetes import KubernetesStepOperator
-from customer360.tasks.local import LocalStepOperator
+from customer360.settings import PROJECT_ROOT, Settings
+from customer360.tasks.assets import LAKE_RAW
+from customer360.tasks.operators import LocalStepOperator
+from customer360.tasks.pod_operator import KubernetesStepOperator
 
 ELT_EDGES = {
     ("ingest_users", "dbt_source_freshness"),
@@ -134,7 +134,7 @@ def test_elt_schedule_and_run_policy(elt: DAG) -> None:
     assert elt.catchup is False
     assert elt.max_active_runs == 1
     assert elt.dagrun_timeout is not None
-    # Daily cron OR new lake data (DESIGN.md section 7, docs/operations.md).
+    # Daily cron OR new lake data (docs/architecture.md, docs/operations.md).
     assert "0 2 * * *" in repr(elt.timetable)
     assert elt.timetable.asset_condition == LAKE_RAW
 
@@ -167,10 +167,13 @@ def test_dbt_tasks_do_not_retry_a_failed_test(elt: DAG) -> None:
 
 def test_assets_published_for_downstream_dags(elt: DAG, new_day: DAG) -> None:
     for source in SOURCES:
-        assert elt.get_task(f"ingest_{source}").outlets == [STAGING_TABLES[source]]
-    assert set(elt.get_task("dbt_build_marts").outlets) == set(MARTS)
+        assert [a.name for a in elt.get_task(f"ingest_{source}").outlets] == [f"warehouse.staging.{source}"]
+    marts = elt.get_task("dbt_build_marts").outlets
+    assert all(isinstance(asset, Asset) for asset in marts)
+    # Every model the dbt project keeps in its marts folder is an asset, and nothing else is.
+    mart_files = sorted(p.stem for p in (PROJECT_ROOT / "dbt" / "models" / "marts").glob("*.sql"))
+    assert sorted(a.name.removeprefix("warehouse.production.") for a in marts) == mart_files
     assert new_day.get_task("generate_day").outlets == [LAKE_RAW]
-    assert all(isinstance(asset, Asset) for asset in MARTS)
 
 
 def _rendered_generate_args(new_day: DAG, dag_run: SimpleNamespace) -> dict[str, str]:

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from psycopg2.extensions import connection as Connection
 
-from customer360.demo_report import task_states
-from customer360.embedded_airflow import cli as airflow_cli
-from customer360.settings import Settings
-from customer360.tasks.steps import MART_MODELS
-from customer360.tasks.subprocess_runner import local_step_env, run_streaming
+from customer360.tasks.local_process import local_step_env, run_streaming
+from customer360.tasks.steps import mart_models
+from harness.demo_report import task_states
+from harness.embedded_airflow import cli as airflow_cli
+from harness.settings import HarnessSettings
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ class _Quiet:
 
 
 @pytest.fixture(scope="module")
-def loaded(clean_stack_module: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def loaded(clean_stack_module: HarnessSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A lake with one small generated day, Airflow's DB migrated, dbt artifacts in a private dir."""
     work = tmp_path_factory.mktemp("elt-run")
     with pytest.MonkeyPatch.context() as mp:
@@ -52,7 +52,7 @@ def _count(pg_conn: Connection, query: str) -> int:
 
 
 def test_dag_runs_green_and_fills_the_marts(
-    loaded: Path, clean_stack_module: Settings, pg_conn: Connection
+    loaded: Path, clean_stack_module: HarnessSettings, pg_conn: Connection
 ) -> None:
     log = loaded / "airflow.log"
     code = airflow_cli.dags_test(clean_stack_module, DAG_ID, log_file=log)
@@ -61,9 +61,9 @@ def test_dag_runs_green_and_fills_the_marts(
     assert code == 0, f"DAG run failed: {states}; see {log}"
     assert set(states.values()) == {"success"}
     assert len(states) == 8
-    for model in MART_MODELS:
+    for model in mart_models():
         assert _count(pg_conn, f"select count(*) from production.{model}") > 0, model
-    # One row per known customer (DESIGN.md section 6).
+    # One row per known customer (docs/data-model.md, Rules).
     assert _count(pg_conn, "select count(*) from production.customer_360") == _count(
         pg_conn, "select count(distinct user_id) from staging.users"
     )
@@ -72,7 +72,7 @@ def test_dag_runs_green_and_fills_the_marts(
 
 
 def test_failing_marts_test_fails_its_task_and_stops_the_rest(
-    loaded: Path, clean_stack_module: Settings, pg_conn: Connection
+    loaded: Path, clean_stack_module: HarnessSettings, pg_conn: Connection
 ) -> None:
     # A "user" that claims the unknown customer's id -1: dim_customers gets it twice and its
     # unique test (severity error) fails.

@@ -1,4 +1,4 @@
-"""Reads generated objects back the way the contract says a loader must (DESIGN.md sections 4-5).
+"""Reads generated objects back the way the contract says a loader must (data-contract.md, loader.md).
 
 Independent of the generator's code on purpose: it checks the bytes against customer360.contract
 only, and classifies every row that does not fit with the reason a loader would give, named like

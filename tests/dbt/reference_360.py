@@ -1,4 +1,4 @@
-"""An independent customer_360: plain Python over the raw CSV objects, DESIGN.md section 6 rules.
+"""An independent customer_360: plain Python over the raw CSV objects, the rules of docs/data-model.md.
 
 Shares no code with the dbt models (no SQL, no dbt vars): it reads the very CSV files that were
 uploaded to the lake, drops the records the loader rejected (their key and first line from

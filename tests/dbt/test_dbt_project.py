@@ -131,9 +131,34 @@ def test_warn_tests_count_the_injected_dirt_without_failing_the_build(manifest: 
     }
 
 
-def test_selectors_cover_the_dag_tasks(manifest: dict[str, Any]) -> None:
-    selectors = manifest["selectors"]
-    assert set(selectors) >= {"staging", "snapshots", "marts"}
+@pytest.fixture(scope="module")
+def dbt_ls(manifest: dict[str, Any], tmp_path_factory: pytest.TempPathFactory):
+    dbt = DbtRunner(tmp_path_factory.mktemp("dbt-ls"), PLACEHOLDER_ENV)
+
+    def select(selector: str) -> set[str]:
+        listed = dbt(
+            "ls", "--selector", selector, "--resource-types", "model", "snapshot", "--output", "name"
+        )
+        # Names are single words; dbt's log lines (timestamps, messages) are not.
+        return {
+            word for line in listed.output.splitlines() if len(words := line.split()) == 1 for word in words
+        }
+
+    return select
+
+
+def test_each_dag_step_builds_its_layer_and_together_they_build_every_model(
+    manifest: dict[str, Any], dbt_ls
+) -> None:
+    """What the DAG's dbt steps select (dbt's own selection), layer by layer, once each."""
+    by_folder: dict[str, set[str]] = {}
+    for node in nodes(manifest, "model"):
+        by_folder.setdefault(node["original_file_path"].split("/")[1], set()).add(node["name"])
+    staging, snapshots, marts = dbt_ls("staging"), dbt_ls("snapshots"), dbt_ls("marts")
+    assert staging == by_folder["staging"]
+    assert snapshots == {n["name"] for n in nodes(manifest, "snapshot")}
+    assert marts == by_folder["intermediate"] | by_folder["marts"]
+    assert not (staging & marts) and not (snapshots & (staging | marts))
 
 
 def test_profile_takes_every_credential_from_the_environment() -> None:

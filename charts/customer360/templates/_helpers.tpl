@@ -42,7 +42,7 @@ app.kubernetes.io/component: {{ index . 1 }}
 
 {{/*
 Labels of every object: the selector labels plus version, manager and `part-of: customer360`
-(DESIGN.md section 3; the task pods carry the same part-of label). Call with (list $ "component").
+(docs/interfaces.md, Names; the task pods carry the same part-of label). Call with (list $ "component").
 */}}
 {{- define "customer360.labels" -}}
 {{- $root := index . 0 -}}

@@ -1,4 +1,4 @@
--- DESIGN.md section 6, column by column: one row per known customer (the "unknown customer"
+-- docs/data-model.md (customer_360 columns), column by column: one row per known customer (the "unknown customer"
 -- member and the orphan facts pointing at it are left out), customers without orders included.
 
 with

@@ -13,11 +13,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from customer360.tasks.config import StepConfig
-from customer360.tasks.constants import ImageKind
-from customer360.tasks.exceptions import StepFailedError
-from customer360.tasks.local import LocalStepOperator
-from customer360.tasks.subprocess_runner import keep_dbt_run_results, local_step_env, run_streaming
+from customer360.tasks.local_process import (
+    StepFailedError,
+    keep_dbt_run_results,
+    local_step_env,
+    run_streaming,
+)
+from customer360.tasks.operators import LocalStepOperator
+from customer360.tasks.steps import ImageKind, StepConfig
 
 PY = sys.executable
 

@@ -52,7 +52,7 @@ flagged as (
 
 select
     *,
-    -- DESIGN.md 6: a valid order has amount >= 0 and a known status; invalid ones stop here
+    -- docs/data-model.md, Rules: a valid order has amount >= 0 and a known status; invalid ones stop here
     has_valid_amount and has_known_status as is_valid
 
 from flagged

@@ -43,7 +43,7 @@ current_version as (
 
 select
     *,
-    -- DESIGN.md 6: a valid ticket is unresolved or resolved no earlier than it was created
+    -- docs/data-model.md, Rules: a valid ticket is unresolved or resolved no earlier than it was created
     (resolved_at is null or resolved_at >= created_at) as is_valid
 
 from current_version
