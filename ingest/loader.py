@@ -23,6 +23,7 @@ because PostgreSQL rolls back a transaction whose session ends.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import re
 import tempfile
@@ -37,7 +38,8 @@ from psycopg2.extensions import cursor as PgCursor
 
 from customer360.contract import LOADS_TABLE, REJECTED_ROWS_TABLE, STAGING_SCHEMA, Source
 from ingest.copyio import copy_from_blocks
-from ingest.csvstream import CsvStream, RejectedRecord
+from ingest.csvstream import CsvStream, RejectedRecord, intersect_ranges, merge_ranges
+from ingest.domain import SESSION_SETTINGS, Screen, rule_checks, suspect_predicate
 from ingest.errors import LoadConsistencyError
 from ingest.lake import LakeObject
 from ingest.locks import LOCK_NAMESPACE, object_lock_object
@@ -157,21 +159,57 @@ class SkippedRows:
             self.ordinals.append(int(match.group(1)))
 
 
-def _route_type_rejects(
-    cur: PgCursor, source: Source, key: str, stream: CsvStream, exact: bool = False
-) -> int:
-    """Pass 2: write the records COPY skipped to `_rejected_rows`, each with the reason.
-
-    `stream` re-reads the object. With ``exact`` it emits only the skipped records (located from
-    COPY's notices); otherwise it emits every record and the skipped ones are found by comparing
-    line numbers with what was loaded."""
-    text_columns = sql.SQL(", ").join(
-        sql.SQL("{} text").format(sql.Identifier(c.name)) for c in source.columns
+def _suspect_lines(cur: PgCursor, source: Source, key: str) -> list[int]:
+    """Lines of the object's loaded rows whose typed values may break the value domain (step 1
+    of :mod:`ingest.domain`): one query over the rows just written."""
+    predicate = suspect_predicate(source)
+    if predicate is None:
+        return []
+    cur.execute(
+        sql.SQL("select _line_number from {} where _source_key = %s and ({})").format(
+            _table(source.name), predicate
+        ),
+        (key,),
     )
+    return [row[0] for row in cur.fetchall()]
+
+
+def _multirange(ranges: list[tuple[int, int]]) -> str:
+    return "{" + ",".join(f"[{start},{stop})" for start, stop in ranges) + "}"
+
+
+@dataclass(frozen=True)
+class _Routed:
+    """What pass 2 moved to `_rejected_rows`: records COPY had skipped (type errors) and loaded
+    rows that break the value domain (deleted from staging.<source>)."""
+
+    skipped: int
+    out_of_domain: int
+
+
+def _route_rejects(
+    cur: PgCursor,
+    source: Source,
+    key: str,
+    stream: CsvStream,
+    skipped_lines: list[int] | None,
+    candidates: list[tuple[int, int]],
+) -> _Routed:
+    """Pass 2: the records COPY skipped and the domain candidates, as text, judged set-based.
+
+    `stream` re-reads the object. With `skipped_lines` (located from COPY's notices) it emits only
+    those records and the candidates; with None it emits every record, and the skipped ones are
+    found by comparing line numbers with what was loaded. Each record gets the first rule it
+    breaks: a type error (``pg_input_error_info`` names the column and the problem), then the
+    value domain (:func:`ingest.domain.rule_checks`). A skipped record must break a type rule
+    (else the mapping from notices to lines was wrong: NOT NULL on `reason` fails loudly); a
+    candidate that breaks no rule stays loaded.
+    """
+    names = [sql.Identifier(c.name) for c in source.columns]
+    text_columns = sql.SQL(", ").join(sql.SQL("{} text").format(n) for n in names)
     cur.execute(
         sql.SQL("create temp table c360_retype ({}, _line_number bigint) on commit drop").format(text_columns)
     )
-    names = [sql.Identifier(c.name) for c in source.columns]
     copy_from_blocks(
         cur,
         sql.SQL("copy c360_retype ({}, _line_number) from stdin (format csv)").format(
@@ -179,7 +217,38 @@ def _route_type_rejects(
         ),
         stream.copy_blocks(),
     )
-    checks = [
+    cur.execute("create temp table c360_skipped (_line_number bigint primary key) on commit drop")
+    params = {"key": key, "source": source.name, "candidates": _multirange(candidates)}
+    exact = skipped_lines is not None
+    if exact:
+        if skipped_lines:
+            cur.copy_expert(
+                "copy c360_skipped from stdin", io.StringIO("".join(f"{line}\n" for line in skipped_lines))
+            )
+    else:
+        # The missing line numbers are a set difference; hashing both sides is linear. (A NOT
+        # EXISTS planned as a nested loop over the un-analysed temp table probed BRIN per row.)
+        cur.execute(
+            sql.SQL(
+                """
+                insert into c360_skipped
+                select _line_number from c360_retype
+                except
+                select _line_number from {} where _source_key = %(key)s
+                """
+            ).format(_table(source.name)),
+            params,
+        )
+        # Judge only what needs judging: the skipped records and the domain candidates.
+        cur.execute(
+            """
+            delete from c360_retype t
+            where not t._line_number <@ %(candidates)s::int8multirange
+            and not exists (select from c360_skipped s where s._line_number = t._line_number)
+            """,
+            params,
+        )
+    type_checks = [
         sql.SQL(
             "when not pg_input_is_valid(t.{c}, {ty})"
             " then {label} || (pg_input_error_info(t.{c}, {ty})).message"
@@ -187,45 +256,66 @@ def _route_type_rejects(
         for c in source.columns
         if c.pg_type != "text"
     ]
-    reason = sql.SQL("case {} end").format(sql.SQL(" ").join(checks))
-    if not exact:  # every record found by the comparison was skipped by COPY, reason or not
-        reason = sql.SQL("coalesce({}, 'rejected by COPY')").format(reason)
+    reason = sql.SQL("case {} else null end").format(
+        sql.SQL(" ").join(type_checks + rule_checks(source, "t"))
+    )
     raw = sql.SQL("concat_ws(',', {})").format(
         sql.SQL(", ").join(_csv_field_sql(sql.SQL("t.{}").format(n)) for n in names)
     )
-    # Fallback: the missing line numbers are a set difference; hashing both sides is linear. (A
-    # NOT EXISTS planned as a nested loop over the un-analysed temp table probed BRIN per row.)
+    cur.execute(
+        sql.SQL(
+            """
+            create temp table c360_judged on commit drop as
+            select t._line_number, {raw} as raw_line, {reason} as reason,
+                   s._line_number is not null as skipped
+            from c360_retype t left join c360_skipped s using (_line_number)
+            """
+        ).format(raw=raw, reason=reason)
+    )
+    # Fallback mode: COPY skipped these records, so a type error is certain even if no check
+    # names it. Exact mode leaves a skipped record without reason NULL: the insert fails loudly.
+    unnamed = sql.SQL("'rejected by COPY'") if not exact else sql.SQL("null")
     cur.execute(
         sql.SQL(
             """
             insert into {rejected} (source_key, source, line_number, raw_line, reason)
-            select %(key)s, %(source)s, t._line_number, {raw}, {reason}
-            from c360_retype t
+            select %(key)s, %(source)s, _line_number, raw_line,
+                   coalesce(reason, case when skipped then {unnamed} end)
+            from c360_judged
+            where skipped or reason is not null
             """
-        ).format(rejected=_table(REJECTED_ROWS_TABLE), raw=raw, reason=reason)
-        if exact  # a record that does not fail a type check violates raw_line/reason NOT NULL
-        else sql.SQL(
-            """
-            insert into {rejected} (source_key, source, line_number, raw_line, reason)
-            select %(key)s, %(source)s, t._line_number, {raw}, {reason}
-            from c360_retype t
-            join (
-                select _line_number from c360_retype
-                except
-                select _line_number from {target} where _source_key = %(key)s
-            ) missing using (_line_number)
-            """
-        ).format(rejected=_table(REJECTED_ROWS_TABLE), raw=raw, reason=reason, target=_table(source.name)),
-        {"key": key, "source": source.name},
+        ).format(rejected=_table(REJECTED_ROWS_TABLE), unnamed=unnamed),
+        params,
     )
-    return cur.rowcount
+    cur.execute(
+        "select count(*) filter (where skipped), count(*) filter (where not skipped and reason is not null)"
+        " from c360_judged"
+    )
+    skipped, out_of_domain = cur.fetchone()
+    if out_of_domain:
+        cur.execute(
+            sql.SQL(
+                """
+                delete from {target} x using c360_judged j
+                where x._source_key = %(key)s and x._line_number = j._line_number
+                and not j.skipped and j.reason is not null
+                """
+            ).format(target=_table(source.name)),
+            params,
+        )
+        if cur.rowcount != out_of_domain:
+            raise LoadConsistencyError(
+                f"{key}: {out_of_domain} loaded rows break the value domain but {cur.rowcount} were deleted"
+            )
+    return _Routed(skipped, out_of_domain)
 
 
 def load_object(conn: PgConnection, open_chunks: ChunkOpener, source: Source, obj: LakeObject) -> LoadResult:
     """Load `obj` into `staging.<source>` atomically (see the module docstring for the steps).
 
     `open_chunks(obj)` returns a fresh iterator over the object's bytes; it is called once, or
-    twice when type errors need routing. Raises on any failure after rolling back.
+    twice when rows need routing to `_rejected_rows` after the COPY. Raises on any failure after
+    rolling back.
     """
     started = time.monotonic()
     conn.autocommit = False
@@ -236,9 +326,12 @@ def load_object(conn: PgConnection, open_chunks: ChunkOpener, source: Source, ob
             if _already_loaded(cur, obj):
                 conn.rollback()
                 return LoadResult(obj.key, "skipped")
+            cur.execute(SESSION_SETTINGS)
             _forget_earlier_load(cur, source, obj.key)
             trailer = "," + _csv_quote(obj.key)
-            first = CsvStream(open_chunks(obj), source, obj.key, spool.add, trailer=trailer)
+            first = CsvStream(
+                open_chunks(obj), source, obj.key, spool.add, trailer=trailer, screen=Screen.of(source)
+            )
             skipped = SkippedRows()
             saved_notices, conn.notices = conn.notices, skipped
             try:
@@ -247,17 +340,28 @@ def load_object(conn: PgConnection, open_chunks: ChunkOpener, source: Source, ob
             finally:
                 conn.notices = saved_notices
             spool.copy_into(cur)
-            type_rejected = 0
-            if loaded < first.emitted:
+            emitted = first.emitted_ranges()
+            candidates = intersect_ranges(
+                merge_ranges([*first.flagged, *((n, n + 1) for n in _suspect_lines(cur, source, obj.key))]),
+                emitted,
+            )
+            routed = _Routed(0, 0)
+            if loaded < first.emitted or candidates:
                 exact = len(skipped.ordinals) == first.emitted - loaded and not first.multiline_emitted
-                pick = first.lines_of_ordinals(skipped.ordinals) if exact else None
+                skipped_lines = first.lines_of_ordinals(skipped.ordinals) if exact else None
+                pick = merge_ranges([*candidates, *((n, n + 1) for n in skipped_lines)]) if exact else None
                 second = CsvStream(open_chunks(obj), source, obj.key, lambda _record: None, pick=pick)
-                type_rejected = _route_type_rejects(cur, source, obj.key, second, exact=exact)
+                routed = _route_rejects(cur, source, obj.key, second, skipped_lines, candidates)
                 if second.data_rows != first.data_rows:
                     raise LoadConsistencyError(
                         f"{obj.key}: the two reads differ ({first.data_rows} vs {second.data_rows} data rows)"
                     )
-            rejected = spool.count + type_rejected
+            if routed.skipped != first.emitted - loaded:
+                raise LoadConsistencyError(
+                    f"{obj.key}: COPY skipped {first.emitted - loaded} rows, {routed.skipped} were found"
+                )
+            loaded -= routed.out_of_domain
+            rejected = spool.count + routed.skipped + routed.out_of_domain
             if loaded + rejected != first.data_rows:
                 raise LoadConsistencyError(
                     f"{obj.key}: loaded {loaded} + rejected {rejected} != {first.data_rows} data rows"

@@ -39,6 +39,12 @@ WARN_TESTS_BY_DIRT = {
     ("support_tickets", "orphan_user_id"): "warn_stg_tickets_orphan_customer",
     ("support_tickets", "resolved_before_created"): "warn_stg_tickets_resolved_before_created",
 }
+# The loader refuses what these count, so on loaded data they find nothing.
+DOMAIN_WARN_TESTS = (
+    "warn_stg_orders_out_of_domain",
+    "warn_stg_tickets_out_of_domain",
+    "warn_stg_users_out_of_domain",
+)
 
 
 @dataclass
@@ -209,6 +215,11 @@ def test_warn_tests_count_exactly_the_injected_invalid_records(
         assert injected > 0, (source, kind)  # the dataset is big enough to exercise every rule
         assert results["staging"].failures(test_name) == injected, test_name
         assert results["staging"].statuses()[test_name] == "warn"
+    for test_name in DOMAIN_WARN_TESTS:
+        assert (results["staging"].failures(test_name), results["staging"].statuses()[test_name]) == (
+            0,
+            "pass",
+        )
 
 
 def test_staging_keeps_one_current_row_per_id(pipeline: Pipeline, day1: DayBuild) -> None:
@@ -303,6 +314,49 @@ def test_incremental_equals_full_refresh(pipeline: Pipeline, day2: DayBuild) -> 
     for name, rows in incremental.items():
         key = {"fct_orders": "order_id", "fct_support_tickets": "ticket_id"}.get(name, "customer_id")
         assert pipeline.table(name, key) == rows, name
+
+
+# ---- values outside the contract's domain already in staging ---------------------------------
+def test_values_outside_the_domain_never_stop_the_daily_build(pipeline: Pipeline, day2: DayBuild) -> None:
+    """Rows loaded before the loader refused such values: `infinity` would make dim_date endless
+    ("timestamp out of range") and a NaN amount would pass `amount >= 0` and turn a customer's
+    lifetime_value into NaN. Staging treats them as invalid records instead, counted by warn tests."""
+    [customer] = pipeline.query(
+        "select customer_id from production.customer_360 where order_count > 0 order by customer_id limit 1"
+    )
+    cid = customer["customer_id"]
+    rows = [
+        f"insert into staging.orders values (990000001, {cid}, 'infinity', 10.00, 'USD', 'placed',"
+        " now(), 'out-of-domain', now(), 2)",
+        f"insert into staging.orders values (990000002, {cid}, now(), 'NaN', 'USD', 'delivered',"
+        " now(), 'out-of-domain', now(), 3)",
+        "insert into staging.support_tickets values (990000003, 1, now(), 'infinity', 'resolved', 'low',"
+        " 'chat', 5, now(), 'out-of-domain', now(), 4)",
+        "insert into staging.users values (990000004, 'Ancient', null, null, null, null, '0001-01-01',"
+        " now(), 'out-of-domain', now(), 5)",
+    ]
+    for insert in rows:
+        pipeline.query(insert + " returning 1")
+    try:
+        results = pipeline.transform(freshness=False)  # the DAG's steps; each must exit 0
+        staging = results["staging"]
+        assert [staging.failures(name) for name in DOMAIN_WARN_TESTS] == [2, 1, 1]
+        assert {staging.statuses()[name] for name in DOMAIN_WARN_TESTS} == {"warn"}
+        assert (
+            pipeline.query("select 1 from production.fct_orders where order_id in (990000001, 990000002)")
+            == []
+        )
+        [value] = pipeline.query(
+            f"select lifetime_value::text as ltv from production.customer_360 where customer_id = {cid}"
+        )
+        assert value["ltv"] != "NaN"
+        [calendar] = pipeline.query(
+            "select min(date_day) as first, max(date_day) as last from production.dim_date"
+        )
+        assert calendar["first"].year >= 2000 and calendar["last"].year < 2100
+    finally:
+        for table in ("orders", "support_tickets", "users"):
+            pipeline.query(f"delete from staging.{table} where _source_key = 'out-of-domain' returning 1")
 
 
 # ---- broken inputs: the right test stops the build ---------------------------------------------
