@@ -7,10 +7,11 @@ first everything about day 1, then day 2 is loaded and built incrementally, then
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,6 @@ pytestmark = pytest.mark.integration
 USERS = 2000
 SEED = 4  # with 2000 users every dirt kind the warn tests count occurs a few times
 BIN = Path(sys.executable).parent
-# The incremental run must find its rows through the high-water mark, not through the lookback.
-NO_LOOKBACK = ["--vars", "{incremental_lookback_minutes: 0}"]
 DayBuild = tuple["Day", dict[str, DbtResult]]
 WARN_TESTS_BY_DIRT = {
     ("orders", "negative_amount"): "warn_stg_orders_negative_amount",
@@ -85,11 +84,29 @@ class Pipeline:
     def land_and_load(self, day: Day) -> None:
         for obj in day.summary["objects"]:
             self.s3.upload_file(obj["location"], self.settings.s3_bucket, obj["key"])
+        self.load()
+        self.loaded_objects += day.summary["objects"]
+
+    def load(self) -> None:
         proc = subprocess.run(
             [BIN / "c360-ingest", "load", "--source", "all"], capture_output=True, text=True
         )
         assert proc.returncode == 0, proc.stderr[-4000:]
-        self.loaded_objects += day.summary["objects"]
+
+    def replace(self, obj: dict[str, Any], keep: Callable[[dict[str, str]], bool]) -> list[dict[str, str]]:
+        """Overwrite a loaded object in the lake with its own records that `keep` accepts (the
+        next load replaces its staging rows); returns the records left out."""
+        with Path(obj["location"]).open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            header, records = reader.fieldnames, list(reader)
+        replacement = self.work / f"replaced-{Path(obj['location']).name}"
+        with replacement.open("w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(record for record in records if keep(record))
+        self.s3.upload_file(str(replacement), self.settings.s3_bucket, obj["key"])
+        obj["location"] = str(replacement)  # the independent customer_360 reads what is loaded now
+        return [record for record in records if not keep(record)]
 
     def transform(self, *marts_args: str, freshness: bool = True) -> dict[str, DbtResult]:
         """The DAG's dbt tasks in order; each must exit 0 (warnings allowed)."""
@@ -188,7 +205,7 @@ def day2(pipeline: Pipeline, day1: DayBuild) -> DayBuild:
     pipeline.turned_invalid_order_id = valid["order_id"]
     day.summary["objects"] += [late, correction]
     pipeline.land_and_load(day)
-    return day, pipeline.transform(*NO_LOOKBACK, freshness=False)
+    return day, pipeline.transform(freshness=False)
 
 
 # ---- day 1: full build -------------------------------------------------------------------------
@@ -305,6 +322,67 @@ def test_snapshot_keeps_the_previous_version_of_changed_customers(pipeline: Pipe
 
 
 def test_incremental_equals_full_refresh(pipeline: Pipeline, day2: DayBuild) -> None:
+    incremental = {
+        "fct_orders": pipeline.table("fct_orders", "order_id"),
+        "fct_support_tickets": pipeline.table("fct_support_tickets", "ticket_id"),
+        "customer_360": pipeline.table("customer_360", "customer_id"),
+    }
+    pipeline.dbt("build", "--selector", "marts", "--full-refresh")
+    for name, rows in incremental.items():
+        key = {"fct_orders": "order_id", "fct_support_tickets": "ticket_id"}.get(name, "customer_id")
+        assert pipeline.table(name, key) == rows, name
+
+
+# ---- replaced objects: the incremental run after the loader replaced lake objects --------------
+# (source, id column, staging model) of the facts' sources
+FACT_SOURCES = [
+    ("orders", "order_id", "stg_ecommerce__orders"),
+    ("support_tickets", "ticket_id", "stg_support_desk__support_tickets"),
+]
+
+
+@pytest.fixture(scope="module")
+def replaced(pipeline: Pipeline, day2: DayBuild) -> dict[str, Any]:
+    """Day 2's orders and tickets objects are replaced by copies without some of their records:
+    newer versions of day-1 records (the day-1 version is current again: *reverted*) and records
+    that are nowhere else (*gone*). The late user's object is replaced by its header only, so that
+    user's order is an orphan again. Then the DAG's steps run, the facts incrementally."""
+    day, _ = day2
+    dropped: dict[str, dict[str, set[int]]] = {}
+    for source, id_column, _model in FACT_SOURCES:
+        [obj] = [o for o in day.summary["objects"] if o["source"] == source and o.get("batch") == "0001"]
+        ids = f"select {id_column} from staging.{source} where _source_key"
+        key = f"'{obj['key']}'"
+        reverted = pipeline.query(f"{ids} = {key} intersect {ids} <> {key} order by 1 limit 15")
+        gone = pipeline.query(f"{ids} = {key} except {ids} <> {key} order by 1 limit 15")
+        dropped[source] = {
+            "reverted": {row[id_column] for row in reverted},
+            "gone": {row[id_column] for row in gone},
+        }
+        drop = {str(i) for i in dropped[source]["reverted"] | dropped[source]["gone"]}
+        pipeline.replace(obj, lambda record, c=id_column, drop=drop: record[c] not in drop)
+    [late] = [o for o in pipeline.loaded_objects if o["key"].endswith("users-late.csv")]
+    pipeline.replace(late, lambda _record: False)
+    pipeline.load()
+    return {"dropped": dropped, "results": pipeline.transform(freshness=False)}
+
+
+def test_incremental_run_after_replaced_objects_passes_every_test(pipeline: Pipeline, replaced) -> None:
+    statuses = {name: r.statuses() for name, r in replaced["results"].items()}
+    for step, by_node in statuses.items():
+        assert not {n: s for n, s in by_node.items() if s in {"error", "fail", "skipped"}}, step
+    assert statuses["marts"]["assert_customer_360_order_totals_match_staging"] == "pass"
+    assert statuses["marts"]["assert_fct_orders_reconcile_with_staging"] == "pass"
+    assert statuses["marts"]["assert_fct_support_tickets_reconcile_with_staging"] == "pass"
+    for source, id_column, model in FACT_SOURCES:
+        dropped = replaced["dropped"][source]
+        assert dropped["reverted"] and dropped["gone"], source  # the replacement did both
+        current = {r[id_column] for r in pipeline.query(f"select {id_column} from production.{model}")}
+        assert dropped["reverted"] <= current and not dropped["gone"] & current, source
+    assert_same_rows(pipeline.actual_customer_360(), pipeline.expected_customer_360())
+
+
+def test_incremental_after_replaced_objects_equals_full_refresh(pipeline: Pipeline, replaced) -> None:
     incremental = {
         "fct_orders": pipeline.table("fct_orders", "order_id"),
         "fct_support_tickets": pipeline.table("fct_support_tickets", "ticket_id"),
