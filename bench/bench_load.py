@@ -11,7 +11,11 @@ an orders object of --rows rows, and prints from one run:
 - the same for a dirty copy of the object (a bad value every --dirty-every rows), which takes
   the loader's second pass;
 - rows/s of the seed's way (Airflow's S3ToSqlOperator = DbApiHook.insert_rows in batches of
-  1000 rows) on a --seed-rows slice.
+  1000 rows) on a --seed-rows slice;
+- `pgloader` (the tool a user would otherwise pick; Debian's package, `apt-get install pgloader`)
+  loading the same file from local disk into a plain table of the contract's columns on the same
+  server (--repeats runs after the loader's, median), and the ratio loader / pgloader (skipped,
+  with a note, when pgloader is not installed).
 
     .venv/bin/python bench/bench_load.py --rows 1000000
 """
@@ -21,12 +25,14 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import psutil
 
@@ -104,6 +110,35 @@ def psql_copy(settings: Settings, path: Path) -> float:
     return seconds
 
 
+def pgloader_copy(settings: Settings, path: Path, rows: int) -> float:
+    """Seconds of one `pgloader` run loading the file into a fresh plain table of the contract
+    columns (the whole process, as a user would time it)."""
+    conn = connect(settings)
+    columns = ", ".join(f"{c.name} {c.pg_type}" for c in ORDERS.columns)
+    with conn.cursor() as cur:
+        cur.execute("drop table if exists public.bench_pgloader")
+        cur.execute(f"create table public.bench_pgloader ({columns})")
+    target = (
+        f"postgresql://{quote(settings.pg_user, safe='')}:{quote(settings.password, safe='')}"
+        f"@{settings.pg_host}:{settings.pg_port}/{settings.pg_database}?tablename=bench_pgloader"
+    )
+    argv = ["pgloader", "--type", "csv", "--field", ",".join(ORDERS.header)]
+    argv += ["--with", "skip header = 1", "--with", "fields terminated by ','", str(path), target]
+    started = time.monotonic()
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from public.bench_pgloader")
+        loaded = cur.fetchone()[0]
+        cur.execute("drop table public.bench_pgloader")
+    conn.close()
+    if done.returncode != 0 or loaded != rows:
+        raise SystemExit(
+            f"pgloader failed (exit {done.returncode}, {loaded:,} of {rows:,} rows):\n{done.stdout[-3000:]}"
+        )
+    return seconds
+
+
 def forget_orders(settings: Settings) -> None:
     """Empty staging.orders and its bookkeeping so the next run loads the object again."""
     conn = connect(settings)
@@ -163,6 +198,7 @@ def main() -> None:
     parser.add_argument("--seed-rows", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=3, help="loader runs per object (medians)")
     args = parser.parse_args()
+    pgloader = shutil.which("pgloader") is not None
 
     with isolated_stack("c360-bench-load-") as settings:
         env = dict(os.environ, **stack_env(settings))
@@ -178,6 +214,7 @@ def main() -> None:
             size_mb = files["large"][0].stat().st_size / 2**20
             results = {}
             references: list[float] = []
+            pgloader_runs: list[float] = []
             for day, (name, (path, rows, _dirty)) in enumerate(files.items(), start=1):
                 key = ORDERS.object_key(f"2026-11-{day:02d}", "0001")
                 for old in s3.list_objects_v2(Bucket=settings.s3_bucket, Prefix=ORDERS.prefix).get(
@@ -201,6 +238,11 @@ def main() -> None:
                     loaded,
                     rejected,
                 )
+            # After the loader's runs, not between them: each pgloader run takes tens of seconds of
+            # both cores, and the checkpoint its writes leave behind would land in the next run.
+            if pgloader:
+                for _ in range(args.repeats):
+                    pgloader_runs.append(pgloader_copy(settings, files["large"][0], args.rows))
             seed_rate = seed_way(settings, files["large"][0], args.seed_rows)
         reference = statistics.median(references)
         print(f"orders object: {args.rows:,} rows ({size_mb:.0f} MiB); medians of {args.repeats} runs")
@@ -218,6 +260,19 @@ def main() -> None:
         for name in ("large", "dirty"):
             rows, seconds, *_ = results[name]
             print(f"ratio loader({name}) / psql: {rows / seconds / ref_rate:.2f}  (target >= 0.6)")
+        if pgloader_runs:
+            pgl = statistics.median(pgloader_runs)
+            rows, seconds, wall, *_ = results["large"]
+            print(
+                f"pgloader from local disk: {pgl:6.2f}s = {args.rows / pgl:>9,.0f} rows/s "
+                f"(median of {len(pgloader_runs)} runs, whole process)"
+            )
+            print(
+                f"ratio loader(large) / pgloader: {pgl / seconds:.2f} "
+                f"(whole loader process: {pgl / wall:.2f}); pgloader / psql: {reference / pgl:.3f}"
+            )
+        else:
+            print("pgloader: not installed (apt-get install pgloader), not measured")
         print(
             f"seed's way (DbApiHook.insert_rows, commit_every=1000) on {args.seed_rows:,} rows: "
             f"{seed_rate:,.0f} rows/s"

@@ -51,7 +51,7 @@ class Migration:
     apply: Callable[[PgCursor], None]
 
 
-def _pg_type(type_name: str) -> sql.SQL:
+def pg_type_sql(type_name: str) -> sql.SQL:
     if not _PG_TYPE.match(type_name):
         raise ValueError(f"refusing to use {type_name!r} as a PostgreSQL type in DDL")
     return sql.SQL(type_name)
@@ -64,7 +64,9 @@ def _table(name: str) -> sql.Identifier:
 def source_table_ddl(source: Source) -> sql.Composed:
     """CREATE TABLE of `staging.<source>`: contract columns (NULL allowed: the loader enforces
     `required`, and rows that break it never get here) plus the three lineage columns."""
-    columns = [sql.SQL("{} {}").format(sql.Identifier(c.name), _pg_type(c.pg_type)) for c in source.columns]
+    columns = [
+        sql.SQL("{} {}").format(sql.Identifier(c.name), pg_type_sql(c.pg_type)) for c in source.columns
+    ]
     columns += [
         sql.SQL("_source_key text not null"),
         # Defaults to the transaction start, so every row of one object shares one load time.

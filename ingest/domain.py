@@ -6,10 +6,12 @@ numeric(14,2). The loader keeps its single typed COPY (parsing every value again
 cost a second pass; see docs/loader.md, "Performance") and finds what falls outside the domain in
 two set-based steps, plus one cheap screen:
 
-1. **after the COPY**, one query over the object's rows picks the *suspects* from their typed
-   values (:func:`suspect_predicate`): timestamps outside [TIMESTAMP_MIN, TIMESTAMP_MAX) (which
-   catches infinity, epoch and every sentinel date) or equal to the transaction's start (what
-   `now` turns into), numerics that are NaN;
+1. **in the COPY**, a WHERE clause (:func:`copy_filter`) holds back the *suspects*, judged by
+   their typed values: timestamps outside [TIMESTAMP_MIN, TIMESTAMP_MAX) (which catches infinity,
+   epoch and every sentinel date) or equal to the transaction's start (what `now` turns into),
+   numerics that are NaN. A few comparisons per row while the COPY runs, no query afterwards; a
+   clean object pays nothing more. The loader sees how many rows were held back (COPY's count
+   against its notices of skipped rows) and, if any, finds them in pass 2 by line number;
 2. **the screen**: `today`, `tomorrow` and `yesterday` (alone or with a time, `yesterday 10:00`)
    become ordinary timestamps of the load's days, and a decimal that the column rounds leaves no
    trace in its typed value. Neither can be seen after the COPY, so while the bytes stream by,
@@ -17,10 +19,10 @@ two set-based steps, plus one cheap screen:
    only spellings that can produce them (:class:`Screen`); a block that contains one has all its
    lines checked in step 3. A screen without false negatives makes the checks exact; a false
    positive (a street called "Today") only costs that block a look;
-3. **pass 2** re-reads the suspect and screened lines as text into a temporary table where
-   :func:`rule_checks` name the column and the rule, set-based. Suspects that pass (a real
-   timestamp that happens to equal the load's start) stay loaded; the others move to
-   `_rejected_rows`.
+3. **pass 2** re-reads the held-back and screened lines as text into a temporary table where
+   :func:`rule_checks` name the column and the rule, set-based. What breaks a rule moves to
+   `_rejected_rows` (a screened row is deleted from staging); a held-back row that breaks none (a
+   real timestamp that happens to equal the load's start) is inserted after all.
 
 Every timestamp is read with the session's TimeZone set to UTC and DateStyle to year-first
 (:data:`SESSION_SETTINGS`), so a timestamp without a zone means UTC whatever the server's
@@ -93,20 +95,31 @@ class Screen:
         return False
 
 
-def suspect_predicate(source: Source) -> sql.Composable | None:
-    """Typed rows of staging.<source> whose values may be outside the domain (step 1), or None."""
+def copy_filter(source: Source, now: str) -> sql.Composable | None:
+    """The WHERE clause of the typed COPY that holds back the suspects (step 1), or None.
+
+    `now` is the transaction's start as a literal (what `now` turns into; a constant keeps the
+    per-row cost at a few integer comparisons). NULL is no suspect (optional columns).
+    """
     terms: list[sql.Composable] = []
     for column in source.columns:
         c = sql.Identifier(column.name)
         if _is_timestamp(column):
             terms.append(
-                sql.SQL("{c} < {lo} or {c} >= {hi} or {c} = now()").format(
-                    c=c, lo=sql.Literal(TIMESTAMP_MIN), hi=sql.Literal(TIMESTAMP_MAX)
+                sql.SQL("{c} < {lo} or {c} >= {hi} or {c} = {now}").format(
+                    c=c,
+                    lo=sql.SQL("{}::timestamptz").format(sql.Literal(TIMESTAMP_MIN)),
+                    hi=sql.SQL("{}::timestamptz").format(sql.Literal(TIMESTAMP_MAX)),
+                    now=sql.SQL("{}::timestamptz").format(sql.Literal(now)),
                 )
             )
         elif _is_numeric(column):
-            terms.append(sql.SQL("{c} in ('NaN', 'Infinity', '-Infinity')").format(c=c))
-    return sql.SQL(" or ").join(terms) if terms else None
+            # a numeric(p,s) cannot hold an infinity (its input fails), only NaN
+            special = "'NaN'" if _scale(column) is not None else "'NaN', 'Infinity', '-Infinity'"
+            terms.append(sql.SQL("{} in ({})").format(c, sql.SQL(special)))
+    if not terms:
+        return None
+    return sql.SQL("where not coalesce({}, false)").format(sql.SQL(" or ").join(terms))
 
 
 def _reason(column: Column, template: str, value: sql.Composable) -> sql.Composable:

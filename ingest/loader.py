@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg2.errors
 from psycopg2 import sql
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
@@ -39,7 +40,8 @@ from psycopg2.extensions import cursor as PgCursor
 from customer360.contract import LOADS_TABLE, REJECTED_ROWS_TABLE, STAGING_SCHEMA, Source
 from ingest.copyio import copy_from_blocks
 from ingest.csvstream import CsvStream, RejectedRecord, intersect_ranges, merge_ranges
-from ingest.domain import SESSION_SETTINGS, Screen, rule_checks, suspect_predicate
+from ingest.ddl import pg_type_sql
+from ingest.domain import SESSION_SETTINGS, Screen, copy_filter, rule_checks
 from ingest.errors import LoadConsistencyError
 from ingest.lake import LakeObject
 from ingest.locks import LOCK_NAMESPACE, object_lock_object
@@ -91,6 +93,12 @@ class _RejectSpool:
         )
         self.count += 1
 
+    def reset(self) -> None:
+        """Forget what was spooled (pass 1 runs again)."""
+        self.file.seek(0)
+        self.file.truncate()
+        self.count = 0
+
     def copy_into(self, cur: PgCursor) -> None:
         if not self.count:
             return
@@ -119,13 +127,46 @@ def _forget_earlier_load(cur: PgCursor, source: Source, key: str) -> None:
     cur.execute(sql.SQL("delete from {} where source_key = %s").format(_table(REJECTED_ROWS_TABLE)), (key,))
 
 
+def _pass_one(
+    conn: PgConnection,
+    cur: PgCursor,
+    open_chunks: ChunkOpener,
+    source: Source,
+    obj: LakeObject,
+    spool: _RejectSpool,
+    optimistic: bool,
+) -> tuple[CsvStream, int, SkippedRows]:
+    """Pass 1: the structural pass streamed into the typed COPY. Returns the stream (its counts,
+    runs and screened lines), the rows PostgreSQL kept and COPY's notices of skipped rows."""
+    stream = CsvStream(
+        open_chunks(obj),
+        source,
+        obj.key,
+        spool.add,
+        trailer="," + _csv_quote(obj.key),
+        screen=Screen.of(source),
+        optimistic=optimistic,
+    )
+    skipped = SkippedRows()
+    saved_notices, conn.notices = conn.notices, skipped
+    try:
+        loaded = _copy_typed(cur, source, stream)
+        cur.execute("select 1")  # psycopg2 hands over a statement's notices after the next one
+    finally:
+        conn.notices = saved_notices
+    return stream, loaded, skipped
+
+
 def _copy_typed(cur: PgCursor, source: Source, stream: CsvStream) -> int:
-    """Pass 1: COPY straight into the typed staging table; returns the rows PostgreSQL kept."""
+    """Pass 1: COPY straight into the typed staging table, holding back the domain suspects
+    (:func:`ingest.domain.copy_filter`); returns the rows PostgreSQL kept."""
     columns = [sql.Identifier(c.name) for c in source.columns]
     columns += [sql.Identifier("_line_number"), sql.Identifier("_source_key")]
+    cur.execute("select now()::text")
+    where = copy_filter(source, cur.fetchone()[0]) or sql.SQL("")
     statement = sql.SQL(
-        "copy {} ({}) from stdin (format csv, on_error ignore, log_verbosity verbose)"
-    ).format(_table(source.name), sql.SQL(", ").join(columns))
+        "copy {} ({}) from stdin (format csv, on_error ignore, log_verbosity verbose) {}"
+    ).format(_table(source.name), sql.SQL(", ").join(columns), where)
     return copy_from_blocks(cur, statement, stream.copy_blocks())
 
 
@@ -159,31 +200,19 @@ class SkippedRows:
             self.ordinals.append(int(match.group(1)))
 
 
-def _suspect_lines(cur: PgCursor, source: Source, key: str) -> list[int]:
-    """Lines of the object's loaded rows whose typed values may break the value domain (step 1
-    of :mod:`ingest.domain`): one query over the rows just written."""
-    predicate = suspect_predicate(source)
-    if predicate is None:
-        return []
-    cur.execute(
-        sql.SQL("select _line_number from {} where _source_key = %s and ({})").format(
-            _table(source.name), predicate
-        ),
-        (key,),
-    )
-    return [row[0] for row in cur.fetchall()]
-
-
 def _multirange(ranges: list[tuple[int, int]]) -> str:
     return "{" + ",".join(f"[{start},{stop})" for start, stop in ranges) + "}"
 
 
 @dataclass(frozen=True)
 class _Routed:
-    """What pass 2 moved to `_rejected_rows`: records COPY had skipped (type errors) and loaded
-    rows that break the value domain (deleted from staging.<source>)."""
+    """What pass 2 did: of the records COPY did not keep (`missing`: type errors and held-back
+    suspects), how many it `restored` (held back but inside the domain after all); and how many
+    loaded rows broke the value domain (`out_of_domain`, deleted). Everything else it judged went
+    to `_rejected_rows`."""
 
-    skipped: int
+    missing: int
+    restored: int
     out_of_domain: int
 
 
@@ -195,15 +224,16 @@ def _route_rejects(
     skipped_lines: list[int] | None,
     candidates: list[tuple[int, int]],
 ) -> _Routed:
-    """Pass 2: the records COPY skipped and the domain candidates, as text, judged set-based.
+    """Pass 2: the records COPY did not keep and the domain candidates, as text, judged set-based.
 
-    `stream` re-reads the object. With `skipped_lines` (located from COPY's notices) it emits only
-    those records and the candidates; with None it emits every record, and the skipped ones are
-    found by comparing line numbers with what was loaded. Each record gets the first rule it
-    breaks: a type error (``pg_input_error_info`` names the column and the problem), then the
-    value domain (:func:`ingest.domain.rule_checks`). A skipped record must break a type rule
-    (else the mapping from notices to lines was wrong: NOT NULL on `reason` fails loudly); a
-    candidate that breaks no rule stays loaded.
+    `stream` re-reads the object. With `skipped_lines` (every record COPY did not keep, located
+    from its notices) it emits only those records and the candidates; with None it emits every
+    record, and the missing ones are found by comparing line numbers with what was loaded. Each
+    record gets the first rule it breaks: a type error (``pg_input_error_info`` names the column
+    and the problem), then the value domain (:func:`ingest.domain.rule_checks`). In exact mode a
+    skipped record must break a type rule (else the mapping from notices to lines was wrong: NOT
+    NULL on `reason` fails loudly). A candidate that breaks no rule stays loaded; a held-back
+    suspect that breaks none is inserted.
     """
     names = [sql.Identifier(c.name) for c in source.columns]
     text_columns = sql.SQL(", ").join(sql.SQL("{} text").format(n) for n in names)
@@ -272,26 +302,39 @@ def _route_rejects(
             """
         ).format(raw=raw, reason=reason)
     )
-    # Fallback mode: COPY skipped these records, so a type error is certain even if no check
-    # names it. Exact mode leaves a skipped record without reason NULL: the insert fails loudly.
-    unnamed = sql.SQL("'rejected by COPY'") if not exact else sql.SQL("null")
+    rejected = "reason is not null or skipped" if exact else "reason is not null"
     cur.execute(
         sql.SQL(
             """
-            insert into {rejected} (source_key, source, line_number, raw_line, reason)
-            select %(key)s, %(source)s, _line_number, raw_line,
-                   coalesce(reason, case when skipped then {unnamed} end)
+            insert into {} (source_key, source, line_number, raw_line, reason)
+            select %(key)s, %(source)s, _line_number, raw_line, reason
             from c360_judged
-            where skipped or reason is not null
+            where {}
             """
-        ).format(rejected=_table(REJECTED_ROWS_TABLE), unnamed=unnamed),
+        ).format(_table(REJECTED_ROWS_TABLE), sql.SQL(rejected)),
         params,
     )
     cur.execute(
-        "select count(*) filter (where skipped), count(*) filter (where not skipped and reason is not null)"
-        " from c360_judged"
+        "select count(*) filter (where skipped), count(*) filter (where skipped and reason is null),"
+        " count(*) filter (where not skipped and reason is not null) from c360_judged"
     )
-    skipped, out_of_domain = cur.fetchone()
+    missing, restored, out_of_domain = cur.fetchone()
+    if restored:  # held back by the COPY's filter, inside the domain after all (see domain.py)
+        casts = sql.SQL(", ").join(
+            sql.SQL("t.{}::{}").format(n, pg_type_sql(c.pg_type))
+            for n, c in zip(names, source.columns, strict=True)
+        )
+        cur.execute(
+            sql.SQL(
+                """
+                insert into {target} ({columns}, _line_number, _source_key)
+                select {casts}, t._line_number, %(key)s
+                from c360_retype t join c360_judged j using (_line_number)
+                where j.skipped and j.reason is null
+                """
+            ).format(target=_table(source.name), columns=sql.SQL(", ").join(names), casts=casts),
+            params,
+        )
     if out_of_domain:
         cur.execute(
             sql.SQL(
@@ -307,7 +350,7 @@ def _route_rejects(
             raise LoadConsistencyError(
                 f"{key}: {out_of_domain} loaded rows break the value domain but {cur.rowcount} were deleted"
             )
-    return _Routed(skipped, out_of_domain)
+    return _Routed(missing, restored, out_of_domain)
 
 
 def load_object(conn: PgConnection, open_chunks: ChunkOpener, source: Source, obj: LakeObject) -> LoadResult:
@@ -328,40 +371,37 @@ def load_object(conn: PgConnection, open_chunks: ChunkOpener, source: Source, ob
                 return LoadResult(obj.key, "skipped")
             cur.execute(SESSION_SETTINGS)
             _forget_earlier_load(cur, source, obj.key)
-            trailer = "," + _csv_quote(obj.key)
-            first = CsvStream(
-                open_chunks(obj), source, obj.key, spool.add, trailer=trailer, screen=Screen.of(source)
-            )
-            skipped = SkippedRows()
-            saved_notices, conn.notices = conn.notices, skipped
+            cur.execute("savepoint c360_pass_one")
             try:
-                loaded = _copy_typed(cur, source, first)
-                cur.execute("select 1")  # psycopg2 hands over a statement's notices after the next one
-            finally:
-                conn.notices = saved_notices
+                first, loaded, skipped = _pass_one(conn, cur, open_chunks, source, obj, spool, True)
+            except psycopg2.errors.BadCopyFileFormat:
+                # lines whose wrong field counts cancelled out in a block's total reached COPY (see
+                # CsvStream.optimistic): read the object again, counting every line
+                cur.execute("rollback to savepoint c360_pass_one")
+                log.info("%s: wrong field counts cancel out in a block; reading it again", obj.key)
+                spool.reset()
+                first, loaded, skipped = _pass_one(conn, cur, open_chunks, source, obj, spool, False)
             spool.copy_into(cur)
-            emitted = first.emitted_ranges()
-            candidates = intersect_ranges(
-                merge_ranges([*first.flagged, *((n, n + 1) for n in _suspect_lines(cur, source, obj.key))]),
-                emitted,
-            )
-            routed = _Routed(0, 0)
+            candidates = intersect_ranges(merge_ranges(first.flagged), first.emitted_ranges())
+            routed = _Routed(0, 0, 0)
             if loaded < first.emitted or candidates:
                 exact = len(skipped.ordinals) == first.emitted - loaded and not first.multiline_emitted
                 skipped_lines = first.lines_of_ordinals(skipped.ordinals) if exact else None
                 pick = merge_ranges([*candidates, *((n, n + 1) for n in skipped_lines)]) if exact else None
-                second = CsvStream(open_chunks(obj), source, obj.key, lambda _record: None, pick=pick)
+                second = CsvStream(
+                    open_chunks(obj), source, obj.key, lambda _r: None, pick=pick, optimistic=first.optimistic
+                )
                 routed = _route_rejects(cur, source, obj.key, second, skipped_lines, candidates)
                 if second.data_rows != first.data_rows:
                     raise LoadConsistencyError(
                         f"{obj.key}: the two reads differ ({first.data_rows} vs {second.data_rows} data rows)"
                     )
-            if routed.skipped != first.emitted - loaded:
+            if routed.missing != first.emitted - loaded:
                 raise LoadConsistencyError(
-                    f"{obj.key}: COPY skipped {first.emitted - loaded} rows, {routed.skipped} were found"
+                    f"{obj.key}: COPY did not keep {first.emitted - loaded} rows, {routed.missing} were found"
                 )
-            loaded -= routed.out_of_domain
-            rejected = spool.count + routed.skipped + routed.out_of_domain
+            loaded += routed.restored - routed.out_of_domain
+            rejected = spool.count + routed.missing - routed.restored + routed.out_of_domain
             if loaded + rejected != first.data_rows:
                 raise LoadConsistencyError(
                     f"{obj.key}: loaded {loaded} + rejected {rejected} != {first.data_rows} data rows"
