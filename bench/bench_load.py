@@ -8,6 +8,8 @@ an orders object of --rows rows, and prints from one run:
   columns on the same server (the physical reference), and the ratio loader / psql;
 - the loader's peak RSS (the `c360-ingest` subprocess, sampled by psutil), for a small and the
   large object, to show memory does not grow with object size;
+- CPU seconds per run of the loader process, of PostgreSQL and of the S3 server, and of psql's
+  (less sensitive to a busy machine than wall times: what a run costs, not how long it waited);
 - the same for a dirty copy of the object (a bad value every --dirty-every rows), which takes
   the loader's second pass;
 - rows/s of the seed's way (Airflow's S3ToSqlOperator = DbApiHook.insert_rows in batches of
@@ -25,12 +27,14 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -42,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from customer360.contract import ORDERS  # noqa: E402
 from customer360.settings import Settings  # noqa: E402
 from customer360.stack.isolated import isolated_stack, stack_env  # noqa: E402
+from customer360.stack.layout import StackPaths  # noqa: E402
 from customer360.stack.postgres import connect  # noqa: E402
 from customer360.stack.s3 import client  # noqa: E402
 from ingest.ddl import ensure_staging_schema  # noqa: E402
@@ -77,6 +82,32 @@ def run_loader(env: dict[str, str]) -> tuple[float, float]:
     if process.returncode != 0:
         raise SystemExit(f"loader failed:\n{stderr}")
     return time.monotonic() - started, peak / 2**20
+
+
+def cpu_seconds(settings: Settings) -> tuple[float, float, float]:
+    """CPU seconds used so far by this process's finished children (the loader, psql, pgloader),
+    by PostgreSQL (postmaster, its live processes, and the finished backends it reaped) and by the
+    S3 server; the difference around one run is what that run cost."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    paths = StackPaths.of(settings)
+    postmaster = psutil.Process(int((paths.pg_data / "postmaster.pid").read_text().split()[0]))
+    times = postmaster.cpu_times()
+    postgres = times.user + times.system + times.children_user + times.children_system
+    for process in postmaster.children():
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # ended meanwhile: its time is in children_* next time
+            continue
+        postgres += times.user + times.system
+    s3_times = psutil.Process(int(paths.weed_pid_file.read_text())).cpu_times()
+    return children.ru_utime + children.ru_stime, postgres, s3_times.user + s3_times.system
+
+
+def _cpu_of(run: Callable[[], object], settings: Settings) -> tuple[object, tuple[float, ...]]:
+    """`run()`'s result and the CPU seconds it cost (client, PostgreSQL, S3 server)."""
+    before = cpu_seconds(settings)
+    result = run()
+    return result, tuple(after - then for after, then in zip(cpu_seconds(settings), before, strict=True))
 
 
 def object_seconds(settings: Settings, key: str) -> tuple[float, int, int]:
@@ -215,6 +246,7 @@ def main() -> None:
             results = {}
             references: list[float] = []
             pgloader_runs: list[float] = []
+            cpu: dict[str, list[tuple[float, ...]]] = {"small": [], "large": [], "dirty": [], "psql": []}
             for day, (name, (path, rows, _dirty)) in enumerate(files.items(), start=1):
                 key = ORDERS.object_key(f"2026-11-{day:02d}", "0001")
                 for old in s3.list_objects_v2(Bucket=settings.s3_bucket, Prefix=ORDERS.prefix).get(
@@ -225,11 +257,14 @@ def main() -> None:
                 runs = []
                 for _ in range(args.repeats):
                     forget_orders(settings)
-                    wall, rss = run_loader(env)
+                    (wall, rss), used = _cpu_of(lambda: run_loader(env), settings)
+                    cpu[name].append(used)
                     seconds, loaded, rejected = object_seconds(settings, key)
                     runs.append((seconds, wall, rss))
                     if name != "small":  # interleaved: the machine's load drifts between runs
-                        references.append(psql_copy(settings, files["large"][0]))
+                        reference, used = _cpu_of(lambda: psql_copy(settings, files["large"][0]), settings)
+                        references.append(reference)
+                        cpu["psql"].append(used)
                 results[name] = (
                     rows,
                     statistics.median(r[0] for r in runs),
@@ -260,6 +295,14 @@ def main() -> None:
         for name in ("large", "dirty"):
             rows, seconds, *_ = results[name]
             print(f"ratio loader({name}) / psql: {rows / seconds / ref_rate:.2f}  (target >= 0.6)")
+        medians = {
+            name: [statistics.median(run[i] for run in runs) for i in range(3)] for name, runs in cpu.items()
+        }
+        print("CPU s per run (medians)   client  PostgreSQL  S3 server  total")
+        for name, (client_s, postgres_s, s3_s) in medians.items():
+            label = "psql \\copy" if name == "psql" else f"loader {name}"
+            total = client_s + postgres_s + s3_s
+            print(f"  {label:22s} {client_s:7.2f} {postgres_s:11.2f} {s3_s:10.2f} {total:6.2f}")
         if pgloader_runs:
             pgl = statistics.median(pgloader_runs)
             rows, seconds, wall, *_ = results["large"]
