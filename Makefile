@@ -147,7 +147,7 @@ test-browser: tools browser-deps ## Browser tier: dbt docs site + Airflow UI in 
 .PHONY: bench bench-load
 bench: venv ## All benchmarks -> docs/benchmarks.md + plots + JSON (~30-45 min); BENCH_ARGS="--quick" to try
 	$(RUN) python bench/bench_pipeline.py $(BENCH_ARGS)
-bench-load: venv ## Loader vs psql \copy on a 1M-row orders object: rows/s, ratio, peak RSS
+bench-load: venv ## Loader vs psql \copy and pgloader on a 1M-row orders object: rows/s, ratios, peak RSS
 	$(RUN) python bench/bench_load.py $(BENCH_LOAD_ARGS)
 
 # ---- quality -----------------------------------------------------------------------------------

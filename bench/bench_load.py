@@ -8,10 +8,16 @@ an orders object of --rows rows, and prints from one run:
   columns on the same server (the physical reference), and the ratio loader / psql;
 - the loader's peak RSS (the `c360-ingest` subprocess, sampled by psutil), for a small and the
   large object, to show memory does not grow with object size;
+- CPU seconds per run of the loader process, of PostgreSQL and of the S3 server, and of psql's
+  (less sensitive to a busy machine than wall times: what a run costs, not how long it waited);
 - the same for a dirty copy of the object (a bad value every --dirty-every rows), which takes
   the loader's second pass;
 - rows/s of the seed's way (Airflow's S3ToSqlOperator = DbApiHook.insert_rows in batches of
-  1000 rows) on a --seed-rows slice.
+  1000 rows) on a --seed-rows slice;
+- `pgloader` (the tool a user would otherwise pick; Debian's package, `apt-get install pgloader`)
+  loading the same file from local disk into a plain table of the contract's columns on the same
+  server (--repeats runs after the loader's, median), and the ratio loader / pgloader (skipped,
+  with a note, when pgloader is not installed).
 
     .venv/bin/python bench/bench_load.py --rows 1000000
 """
@@ -21,12 +27,16 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import psutil
 
@@ -36,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from customer360.contract import ORDERS  # noqa: E402
 from harness.settings import HarnessSettings  # noqa: E402
 from harness.stack.isolated import isolated_stack, stack_env  # noqa: E402
+from harness.stack.layout import StackPaths  # noqa: E402
 from harness.stack.postgres import connect  # noqa: E402
 from harness.stack.s3 import client  # noqa: E402
 from ingest.ddl import ensure_staging_schema  # noqa: E402
@@ -73,6 +84,32 @@ def run_loader(env: dict[str, str]) -> tuple[float, float]:
     return time.monotonic() - started, peak / 2**20
 
 
+def cpu_seconds(settings: HarnessSettings) -> tuple[float, float, float]:
+    """CPU seconds used so far by this process's finished children (the loader, psql, pgloader),
+    by PostgreSQL (postmaster, its live processes, and the finished backends it reaped) and by the
+    S3 server; the difference around one run is what that run cost."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    paths = StackPaths.of(settings)
+    postmaster = psutil.Process(int((paths.pg_data / "postmaster.pid").read_text().split()[0]))
+    times = postmaster.cpu_times()
+    postgres = times.user + times.system + times.children_user + times.children_system
+    for process in postmaster.children():
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # ended meanwhile: its time is in children_* next time
+            continue
+        postgres += times.user + times.system
+    s3_times = psutil.Process(int(paths.weed_pid_file.read_text())).cpu_times()
+    return children.ru_utime + children.ru_stime, postgres, s3_times.user + s3_times.system
+
+
+def _cpu_of(run: Callable[[], object], settings: HarnessSettings) -> tuple[object, tuple[float, ...]]:
+    """`run()`'s result and the CPU seconds it cost (client, PostgreSQL, S3 server)."""
+    before = cpu_seconds(settings)
+    result = run()
+    return result, tuple(after - then for after, then in zip(cpu_seconds(settings), before, strict=True))
+
+
 def object_seconds(settings: HarnessSettings, key: str) -> tuple[float, int, int]:
     conn = connect(settings)
     with conn.cursor() as cur:
@@ -101,6 +138,35 @@ def psql_copy(settings: HarnessSettings, path: Path) -> float:
     with conn.cursor() as cur:
         cur.execute("drop table public.bench_reference")
     conn.close()
+    return seconds
+
+
+def pgloader_copy(settings: HarnessSettings, path: Path, rows: int) -> float:
+    """Seconds of one `pgloader` run loading the file into a fresh plain table of the contract
+    columns (the whole process, as a user would time it)."""
+    conn = connect(settings)
+    columns = ", ".join(f"{c.name} {c.pg_type}" for c in ORDERS.columns)
+    with conn.cursor() as cur:
+        cur.execute("drop table if exists public.bench_pgloader")
+        cur.execute(f"create table public.bench_pgloader ({columns})")
+    target = (
+        f"postgresql://{quote(settings.pg_user, safe='')}:{quote(settings.password, safe='')}"
+        f"@{settings.pg_host}:{settings.pg_port}/{settings.pg_database}?tablename=bench_pgloader"
+    )
+    argv = ["pgloader", "--type", "csv", "--field", ",".join(ORDERS.header)]
+    argv += ["--with", "skip header = 1", "--with", "fields terminated by ','", str(path), target]
+    started = time.monotonic()
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from public.bench_pgloader")
+        loaded = cur.fetchone()[0]
+        cur.execute("drop table public.bench_pgloader")
+    conn.close()
+    if done.returncode != 0 or loaded != rows:
+        raise SystemExit(
+            f"pgloader failed (exit {done.returncode}, {loaded:,} of {rows:,} rows):\n{done.stdout[-3000:]}"
+        )
     return seconds
 
 
@@ -163,6 +229,7 @@ def main() -> None:
     parser.add_argument("--seed-rows", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=3, help="loader runs per object (medians)")
     args = parser.parse_args()
+    pgloader = shutil.which("pgloader") is not None
 
     with isolated_stack("c360-bench-load-") as settings:
         env = dict(os.environ, **stack_env(settings))
@@ -178,6 +245,8 @@ def main() -> None:
             size_mb = files["large"][0].stat().st_size / 2**20
             results = {}
             references: list[float] = []
+            pgloader_runs: list[float] = []
+            cpu: dict[str, list[tuple[float, ...]]] = {"small": [], "large": [], "dirty": [], "psql": []}
             for day, (name, (path, rows, _dirty)) in enumerate(files.items(), start=1):
                 key = ORDERS.object_key(f"2026-11-{day:02d}", "0001")
                 for old in s3.list_objects_v2(Bucket=settings.s3_bucket, Prefix=ORDERS.prefix).get(
@@ -188,11 +257,14 @@ def main() -> None:
                 runs = []
                 for _ in range(args.repeats):
                     forget_orders(settings)
-                    wall, rss = run_loader(env)
+                    (wall, rss), used = _cpu_of(lambda: run_loader(env), settings)
+                    cpu[name].append(used)
                     seconds, loaded, rejected = object_seconds(settings, key)
                     runs.append((seconds, wall, rss))
                     if name != "small":  # interleaved: the machine's load drifts between runs
-                        references.append(psql_copy(settings, files["large"][0]))
+                        reference, used = _cpu_of(lambda: psql_copy(settings, files["large"][0]), settings)
+                        references.append(reference)
+                        cpu["psql"].append(used)
                 results[name] = (
                     rows,
                     statistics.median(r[0] for r in runs),
@@ -201,6 +273,11 @@ def main() -> None:
                     loaded,
                     rejected,
                 )
+            # After the loader's runs, not between them: each pgloader run takes tens of seconds of
+            # both cores, and the checkpoint its writes leave behind would land in the next run.
+            if pgloader:
+                for _ in range(args.repeats):
+                    pgloader_runs.append(pgloader_copy(settings, files["large"][0], args.rows))
             seed_rate = seed_way(settings, files["large"][0], args.seed_rows)
         reference = statistics.median(references)
         print(f"orders object: {args.rows:,} rows ({size_mb:.0f} MiB); medians of {args.repeats} runs")
@@ -218,6 +295,27 @@ def main() -> None:
         for name in ("large", "dirty"):
             rows, seconds, *_ = results[name]
             print(f"ratio loader({name}) / psql: {rows / seconds / ref_rate:.2f}  (target >= 0.6)")
+        medians = {
+            name: [statistics.median(run[i] for run in runs) for i in range(3)] for name, runs in cpu.items()
+        }
+        print("CPU s per run (medians)   client  PostgreSQL  S3 server  total")
+        for name, (client_s, postgres_s, s3_s) in medians.items():
+            label = "psql \\copy" if name == "psql" else f"loader {name}"
+            total = client_s + postgres_s + s3_s
+            print(f"  {label:22s} {client_s:7.2f} {postgres_s:11.2f} {s3_s:10.2f} {total:6.2f}")
+        if pgloader_runs:
+            pgl = statistics.median(pgloader_runs)
+            rows, seconds, wall, *_ = results["large"]
+            print(
+                f"pgloader from local disk: {pgl:6.2f}s = {args.rows / pgl:>9,.0f} rows/s "
+                f"(median of {len(pgloader_runs)} runs, whole process)"
+            )
+            print(
+                f"ratio loader(large) / pgloader: {pgl / seconds:.2f} "
+                f"(whole loader process: {pgl / wall:.2f}); pgloader / psql: {reference / pgl:.3f}"
+            )
+        else:
+            print("pgloader: not installed (apt-get install pgloader), not measured")
         print(
             f"seed's way (DbApiHook.insert_rows, commit_every=1000) on {args.seed_rows:,} rows: "
             f"{seed_rate:,.0f} rows/s"

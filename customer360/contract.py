@@ -19,6 +19,12 @@ LOADS_TABLE = "_loads"
 REJECTED_ROWS_TABLE = "_rejected_rows"
 LINEAGE_COLUMNS = ("_source_key", "_loaded_at", "_line_number")
 
+# The value domain of every timestamp: [TIMESTAMP_MIN, TIMESTAMP_MAX), UTC. Wide enough for any
+# real sign-up, order or ticket; narrow enough to refuse the sentinels exports use for "no date"
+# (0001-01-01, 1900-01-01, 1970-01-01, 9999-12-31) and to keep dim_date's calendar small.
+TIMESTAMP_MIN = "2000-01-01T00:00:00Z"
+TIMESTAMP_MAX = "2100-01-01T00:00:00Z"
+
 ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")
 TICKET_STATUSES = ("open", "pending", "resolved", "closed")
 TICKET_PRIORITIES = ("low", "medium", "high", "urgent")

@@ -1,1 +1,1 @@
-"""Loader: lake objects into the PostgreSQL `staging` schema (DESIGN.md section 5)."""
+"""Loader: lake objects into the PostgreSQL `staging` schema (docs/loader.md)."""

@@ -7,11 +7,16 @@ PostgreSQL parse the previous block while Python prepares the next one.
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import psycopg2
 from psycopg2.extensions import cursor as PgCursor
 from psycopg2.sql import Composable
+
+log = logging.getLogger(__name__)
 
 
 class TextBlockReader:
@@ -48,9 +53,33 @@ def copy_from_blocks(cur: PgCursor, statement: Composable, blocks: Iterable[str]
     """
     reader = TextBlockReader(blocks)
     try:
-        cur.copy_expert(statement, reader, size=1 << 20)
+        with _quiet_driver_tracebacks():
+            cur.copy_expert(statement, reader, size=1 << 20)
     except psycopg2.Error:
         if reader.error is not None:
             raise reader.error from None
         raise
     return cur.rowcount
+
+
+@contextmanager
+def _quiet_driver_tracebacks() -> Iterator[None]:
+    """Keep psycopg2's C code from printing a stray traceback while it handles a COPY error.
+
+    When the server ends the session mid-COPY (a restart, pg_terminate_backend), psycopg2 2.9
+    raises for the first error result and then decodes the next one with that exception still
+    set; the decode fails with ``SystemError: <function decode> returned a result with an
+    exception set`` and psycopg2 hands it to ``PyErr_Print``, i.e. to ``sys.excepthook``, which
+    writes a traceback to stderr. The real error still reaches the caller (and is retried), so
+    the printout is noise that looks like a crash: log it at debug level instead.
+    """
+    saved = sys.excepthook
+
+    def to_debug_log(kind: type[BaseException], error: BaseException, tb: object) -> None:
+        log.debug("psycopg2 reported while handling a COPY error: %s: %s", kind.__name__, error)
+
+    sys.excepthook = to_debug_log
+    try:
+        yield
+    finally:
+        sys.excepthook = saved

@@ -19,19 +19,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
 
 from customer360.contract import Source
+from ingest.domain import Screen
 from ingest.errors import HeaderMismatchError
 
 BLOCK_BYTES = 1 << 20
 # A block where more than 1 line in this many has quotes goes through one csv reader; fewer
 # quoted lines (e.g. the odd decimal comma) are parsed one by one inside the fast path.
 QUOTED_SHARE_FOR_READER = 8
-UTF8_BOM = b"\xef\xbb\xbf"
 # Records may legitimately hold large fields (a 1 MB note); the csv module's default limit is
 # 128 KiB. The ceiling still bounds memory per record if a stray quote swallows the file.
 FIELD_SIZE_LIMIT = 64 << 20
@@ -104,11 +104,63 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Half-open line ranges sorted, with overlapping and touching ones merged."""
+    merged: list[list[int]] = []
+    for start, stop in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
+    return [(start, stop) for start, stop in merged]
+
+
+def intersect_ranges(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The lines in both of two sorted lists of disjoint half-open ranges."""
+    out: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        start, stop = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if start < stop:
+            out.append((start, stop))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+class _Picker:
+    """The records to re-emit in pick mode, as line ranges; asked about lines in rising order,
+    so one cursor walks the ranges (memory grows with the ranges, not with the lines in them)."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int]]) -> None:
+        self.ranges = merge_ranges(ranges)
+        self._at = 0
+
+    def wants(self, line: int) -> bool:
+        ranges = self.ranges
+        while self._at < len(ranges) and ranges[self._at][1] <= line:
+            self._at += 1
+        return self._at < len(ranges) and ranges[self._at][0] <= line
+
+    def lines_in(self, first: int, stop: int) -> Iterator[int]:
+        """The wanted lines among first..stop-1."""
+        ranges = self.ranges
+        while self._at < len(ranges) and ranges[self._at][1] <= first:
+            self._at += 1
+        at = self._at
+        while at < len(ranges) and ranges[at][0] < stop:
+            yield from range(max(first, ranges[at][0]), min(stop, ranges[at][1]))
+            at += 1
+
+
 class CsvStream:
     """One object's records as canonical CSV blocks for COPY; counts every data record.
 
     Iterate :meth:`copy_blocks` once. ``on_reject`` receives the records that fail structural
-    checks. After iteration ``data_rows == emitted + rejected`` holds by construction.
+    checks. After iteration ``data_rows == emitted + rejected`` holds by construction, and
+    ``flagged`` holds the line ranges of the blocks ``screen`` hit (see :mod:`ingest.domain`).
     """
 
     def __init__(
@@ -119,7 +171,9 @@ class CsvStream:
         on_reject: Callable[[RejectedRecord], None],
         trailer: str = "",
         block_bytes: int = BLOCK_BYTES,
-        pick: Iterable[int] | None = None,
+        pick: Iterable[tuple[int, int]] | None = None,
+        screen: Screen | None = None,
+        optimistic: bool = True,
     ) -> None:
         csv.field_size_limit(FIELD_SIZE_LIMIT)
         # Already-encoded CSV appended after the line number of every record (e.g. the object key).
@@ -129,7 +183,15 @@ class CsvStream:
         self.on_reject = on_reject
         self.n_fields = len(source.columns)
         self.required = [i for i, c in enumerate(source.columns) if c.required]
-        self._blocks = (_decode(b) for b in byte_blocks(chunks, block_bytes))
+        # Trust a quote-free block whose total comma count is right (one C-level count) instead of
+        # counting per line. Only lines with one comma too many *and* others with one too few in
+        # the same block can fool it; COPY then refuses the statement (SQLSTATE 22P04) and the
+        # loader reads the object again with optimistic=False.
+        self.optimistic = optimistic
+        self._screen = screen
+        self._screen_hit = False  # a block consumed since the last step was hit
+        self.flagged: list[tuple[int, int]] = []
+        self._blocks = (self._decode_block(b) for b in byte_blocks(chunks, block_bytes))
         self.lines_read = 0  # physical lines consumed, header included
         self.data_rows = 0
         self.emitted = 0
@@ -142,9 +204,23 @@ class CsvStream:
         # Emitted records that span lines. COPY numbers skipped rows by *physical* line (and not
         # quite consistently for quoted newlines), so ordinals are exact only when this stays 0.
         self.multiline_emitted = 0
-        # Re-read mode for routing type rejects: emit only the records starting on these lines.
-        self.pick: list[int] | None = sorted(set(pick)) if pick is not None else None
-        self._pick_set = set(self.pick) if self.pick is not None else None
+        # Re-read mode for routing rejects: emit only the records starting in these line ranges.
+        self.pick = _Picker(pick) if pick is not None else None
+
+    def _decode_block(self, block: bytes) -> tuple[str, bool]:
+        if self._screen is not None and not self._screen_hit and self._screen.hits(block):
+            self._screen_hit = True
+        return _decode(block)
+
+    def _note_screen(self, first_line: int) -> None:
+        """Record the lines consumed since `first_line` if the screen hit one of their blocks."""
+        if self._screen_hit:
+            self._screen_hit = False
+            stop = self.lines_read + 1
+            if self.flagged and self.flagged[-1][1] == first_line:
+                self.flagged[-1] = (self.flagged[-1][0], stop)
+            else:
+                self.flagged.append((first_line, stop))
 
     # --- header ----------------------------------------------------------------------------------
     def _read_header(self) -> tuple[str, bool]:
@@ -191,11 +267,14 @@ class CsvStream:
         pending: list[tuple[str, bool]] = [(rest, valid)] if rest else []
         blocks = chain(pending, self._blocks)
         for text, valid in blocks:
+            first_line = self.lines_read + 1
             fast = self._fast_block(text, valid)
             if fast is not None:
+                self._note_screen(first_line)
                 yield fast
             else:
                 yield from self._slow_block(text, valid, blocks)
+                self._note_screen(first_line)
 
     def _fast_block(self, text: str, valid: bool) -> str | None:
         """The block re-emitted mostly by C-level operations, or None if it needs the record path.
@@ -226,11 +305,12 @@ class CsvStream:
             lines.pop()
         count = len(lines)
         commas = self.n_fields - 1
-        counts = list(map(str.count, lines, repeat(",")))
         bad: set[int] = set()
-        if counts.count(commas) != count:
-            bad.update(i for i, c in enumerate(counts) if c != commas)
-            bad.difference_update(quoted)  # their commas may be inside quotes
+        if quoted or not self.optimistic or text.count(",") != commas * count:
+            counts = list(map(str.count, lines, repeat(",")))
+            if counts.count(commas) != count:
+                bad.update(i for i, c in enumerate(counts) if c != commas)
+                bad.difference_update(quoted)  # their commas may be inside quotes
         if "\x00" in text:
             bad.update(i for i, line in enumerate(lines) if "\x00" in line)
         if not valid:
@@ -248,8 +328,12 @@ class CsvStream:
         if not bad and not quoted and self.pick is None:
             self.emitted += count
             self._note_emitted(first, count)
-            numbers = map(str, range(first, first + count))
-            return "".join(chain.from_iterable(zip(lines, repeat(","), numbers, repeat(end))))
+            # line, ",", number, end for every line; slice assignment fills each column at C speed
+            parts = [","] * (4 * count)
+            parts[0::4] = lines
+            parts[2::4] = map(str, range(first, first + count))
+            parts[3::4] = repeat(end, count)
+            return "".join(parts)
         quoted_set = set(quoted)
         for i in sorted(bad):  # found by the line-level checks above
             line = lines[i]
@@ -265,14 +349,14 @@ class CsvStream:
                 else:
                     rewritten[i] = out
         parts: list[str] = []
-        pick = self._pick_set
+        pick = self.pick
         for i in range(count):
             if i in bad:
                 continue
             number = first + i
             self.emitted += 1
             self._note_emitted(number, 1)
-            if pick is None or number in pick:
+            if pick is None or pick.wants(number):
                 parts.append(rewritten.get(i, lines[i]))
                 parts.append(f",{number}{end}")
         return "".join(parts)
@@ -303,7 +387,7 @@ class CsvStream:
         self.data_rows += count
         out = io.StringIO()
         writer = csv.writer(out, lineterminator=self.trailer + "\n")
-        pick = self._pick_set
+        pick = self.pick
         base = 0  # index of the first line the current reader was given
         reader = csv.reader(lines, strict=True)
         while (index := base + reader.line_num) < count:
@@ -330,7 +414,7 @@ class CsvStream:
                 continue
             self.emitted += 1
             self._note_emitted(number, 1)
-            if pick is None or number in pick:
+            if pick is None or pick.wants(number):
                 fields.append(str(number))
                 writer.writerow(fields)
         return out.getvalue()
@@ -361,7 +445,7 @@ class CsvStream:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator=self.trailer + "\n")
         base = self.lines_read
-        pick = self._pick_set
+        pick = self.pick
         while reader.line_num < len(lines) + state["dropped"] + len(extra):
             before = reader.line_num
             error: str | None = None
@@ -385,7 +469,7 @@ class CsvStream:
                 self._note_emitted(first, 1)
                 if reader.line_num - before > 1:
                     self.multiline_emitted += 1
-                if pick is None or first in pick:
+                if pick is None or pick.wants(first):
                     fields.append(str(first))
                     writer.writerow(fields)
                     if out.tell() >= BLOCK_BYTES:
@@ -415,13 +499,16 @@ class CsvStream:
         count = text.count("\n")
         self.lines_read += count
         self.data_rows += count
-        start = bisect_left(self.pick, first)
-        stop = bisect_left(self.pick, first + count)
-        if start == stop:
+        wanted = list(self.pick.lines_in(first, first + count))
+        if not wanted:
             return ""
         lines = text.split("\n")
         end = self.trailer + "\n"
-        return "".join(f"{lines[n - first]},{n}{end}" for n in self.pick[start:stop])
+        return "".join(f"{lines[n - first]},{n}{end}" for n in wanted)
+
+    def emitted_ranges(self) -> list[tuple[int, int]]:
+        """Line ranges of the emitted records (by first line): what pass 2 may pick."""
+        return [(first_line, first_line + length) for _ordinal, first_line, length in self.runs]
 
     def lines_of_ordinals(self, ordinals: Iterable[int]) -> list[int]:
         """File line numbers of emitted records, given their 1-based order in the COPY stream."""

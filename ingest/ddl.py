@@ -23,11 +23,11 @@ from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
 from customer360.contract import (
+    LINEAGE_COLUMNS,
     LOADS_TABLE,
     REJECTED_ROWS_TABLE,
     SOURCES,
     STAGING_SCHEMA,
-    Source,
 )
 from ingest.locks import DDL_LOCK_OBJECT, LOCK_NAMESPACE
 
@@ -51,7 +51,7 @@ class Migration:
     apply: Callable[[PgCursor], None]
 
 
-def _pg_type(type_name: str) -> sql.SQL:
+def pg_type_sql(type_name: str) -> sql.SQL:
     if not _PG_TYPE.match(type_name):
         raise ValueError(f"refusing to use {type_name!r} as a PostgreSQL type in DDL")
     return sql.SQL(type_name)
@@ -61,31 +61,67 @@ def _table(name: str) -> sql.Identifier:
     return sql.Identifier(STAGING_SCHEMA, name)
 
 
-def source_table_ddl(source: Source) -> sql.Composed:
-    """CREATE TABLE of `staging.<source>`: contract columns (NULL allowed: the loader enforces
-    `required`, and rows that break it never get here) plus the three lineage columns."""
-    columns = [sql.SQL("{} {}").format(sql.Identifier(c.name), _pg_type(c.pg_type)) for c in source.columns]
-    columns += [
-        sql.SQL("_source_key text not null"),
-        # Defaults to the transaction start, so every row of one object shares one load time.
-        sql.SQL("_loaded_at timestamptz not null default now()"),
-        sql.SQL("_line_number bigint not null"),
-    ]
-    return sql.SQL("create table if not exists {} ({})").format(
-        _table(source.name), sql.SQL(", ").join(columns)
-    )
+# Migration 1 as it was applied: frozen here, not read from the live contract, so that changing
+# the contract cannot rewrite history (a database that ran it would differ from a fresh one).
+# A contract change appends a migration; check_staging_matches_contract catches one that does not.
+_V1_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "users": (
+        ("user_id", "bigint"),
+        ("name", "text"),
+        ("email", "text"),
+        ("phone", "text"),
+        ("address", "text"),
+        ("country", "text"),
+        ("created_at", "timestamptz"),
+        ("updated_at", "timestamptz"),
+    ),
+    "orders": (
+        ("order_id", "bigint"),
+        ("user_id", "bigint"),
+        ("order_date", "timestamptz"),
+        ("amount", "numeric(14,2)"),
+        ("currency", "text"),
+        ("status", "text"),
+        ("updated_at", "timestamptz"),
+    ),
+    "support_tickets": (
+        ("ticket_id", "bigint"),
+        ("user_id", "bigint"),
+        ("created_at", "timestamptz"),
+        ("resolved_at", "timestamptz"),
+        ("status", "text"),
+        ("priority", "text"),
+        ("channel", "text"),
+        ("csat", "smallint"),
+        ("updated_at", "timestamptz"),
+    ),
+}
 
 
 def _v1_initial(cur: PgCursor) -> None:
-    for source in SOURCES.values():
-        cur.execute(source_table_ddl(source))
+    for name, contract_columns in _V1_TABLES.items():
+        # Contract columns allow NULL (the loader enforces `required`; rows that break it never
+        # get here); the lineage columns (contract.LINEAGE_COLUMNS) follow them.
+        columns = [
+            sql.SQL("{} {}").format(sql.Identifier(column), pg_type_sql(pg_type))
+            for column, pg_type in contract_columns
+        ]
+        columns += [
+            sql.SQL("_source_key text not null"),
+            # Defaults to the transaction start, so every row of one object shares one load time.
+            sql.SQL("_loaded_at timestamptz not null default now()"),
+            sql.SQL("_line_number bigint not null"),
+        ]
+        cur.execute(
+            sql.SQL("create table if not exists {} ({})").format(_table(name), sql.SQL(", ").join(columns))
+        )
         # Replacing or reconciling one object's rows must not scan the whole table. An object's
         # rows are appended together, so a BRIN index prunes well; a btree on the key measured
         # about twice the COPY time of the table alone (every row inserts an index entry).
         cur.execute(
             sql.SQL(
                 "create index if not exists {} on {} using brin (_source_key) with (autosummarize = on)"
-            ).format(sql.Identifier(f"{source.name}__source_key_idx"), _table(source.name))
+            ).format(sql.Identifier(f"{name}__source_key_idx"), _table(name))
         )
     cur.execute(
         sql.SQL(
@@ -212,7 +248,9 @@ def check_staging_matches_contract(conn: PgConnection) -> None:
                 """,
                 (f"{STAGING_SCHEMA}.{source.name}",),
             )
-            actual = [(name, type_name) for name, type_name in cur.fetchall() if not name.startswith("_")]
+            found = cur.fetchall()
+            actual = [(name, type_name) for name, type_name in found if name not in LINEAGE_COLUMNS]
+            lineage = tuple(name for name, _ in found if name in LINEAGE_COLUMNS)
             # Let the server canonicalise the contract's type names (`timestamptz` prints as
             # `timestamp with time zone`); to_regtypemod keeps the typmod of `numeric(14,2)`.
             cur.execute(
@@ -221,10 +259,11 @@ def check_staging_matches_contract(conn: PgConnection) -> None:
                 ([c.pg_type for c in source.columns],),
             )
             expected = [(c.name, row[0]) for c, row in zip(source.columns, cur.fetchall(), strict=True)]
-            if actual != expected:
+            if actual != expected or lineage != LINEAGE_COLUMNS:
                 raise SchemaDriftError(
-                    f"table {STAGING_SCHEMA}.{source.name} has columns {actual} but the contract says "
-                    f"{expected}; add a migration to ingest/ddl.py"
+                    f"table {STAGING_SCHEMA}.{source.name} has columns {actual} and lineage columns "
+                    f"{list(lineage)} but the contract says {expected} and {list(LINEAGE_COLUMNS)}; "
+                    "add a migration to ingest/ddl.py"
                 )
     if not conn.autocommit:
         conn.rollback()

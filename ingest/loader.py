@@ -23,6 +23,7 @@ because PostgreSQL rolls back a transaction whose session ends.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import re
 import tempfile
@@ -31,13 +32,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg2.errors
 from psycopg2 import sql
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
 from customer360.contract import LOADS_TABLE, REJECTED_ROWS_TABLE, STAGING_SCHEMA, Source
 from ingest.copyio import copy_from_blocks
-from ingest.csvstream import CsvStream, RejectedRecord
+from ingest.csvstream import CsvStream, RejectedRecord, intersect_ranges, merge_ranges
+from ingest.ddl import pg_type_sql
+from ingest.domain import SESSION_SETTINGS, Screen, copy_filter, rule_checks
 from ingest.errors import LoadConsistencyError
 from ingest.lake import LakeObject
 from ingest.locks import LOCK_NAMESPACE, object_lock_object
@@ -47,7 +51,6 @@ log = logging.getLogger(__name__)
 # Rejects stay in memory up to this size, then spill to a temp file (a broken object can reject
 # millions of rows; memory must not grow with that either).
 REJECT_SPOOL_BYTES = 8 << 20
-RAW_LINE_PREVIEW = 200  # characters of a bad value quoted in a type-reject reason
 
 ChunkOpener = Callable[[LakeObject], Iterator[bytes]]
 
@@ -89,6 +92,12 @@ class _RejectSpool:
         )
         self.count += 1
 
+    def reset(self) -> None:
+        """Forget what was spooled (pass 1 runs again)."""
+        self.file.seek(0)
+        self.file.truncate()
+        self.count = 0
+
     def copy_into(self, cur: PgCursor) -> None:
         if not self.count:
             return
@@ -117,13 +126,46 @@ def _forget_earlier_load(cur: PgCursor, source: Source, key: str) -> None:
     cur.execute(sql.SQL("delete from {} where source_key = %s").format(_table(REJECTED_ROWS_TABLE)), (key,))
 
 
+def _pass_one(
+    conn: PgConnection,
+    cur: PgCursor,
+    open_chunks: ChunkOpener,
+    source: Source,
+    obj: LakeObject,
+    spool: _RejectSpool,
+    optimistic: bool,
+) -> tuple[CsvStream, int, SkippedRows]:
+    """Pass 1: the structural pass streamed into the typed COPY. Returns the stream (its counts,
+    runs and screened lines), the rows PostgreSQL kept and COPY's notices of skipped rows."""
+    stream = CsvStream(
+        open_chunks(obj),
+        source,
+        obj.key,
+        spool.add,
+        trailer="," + _csv_quote(obj.key),
+        screen=Screen.of(source),
+        optimistic=optimistic,
+    )
+    skipped = SkippedRows()
+    saved_notices, conn.notices = conn.notices, skipped
+    try:
+        loaded = _copy_typed(cur, source, stream)
+        cur.execute("select 1")  # psycopg2 hands over a statement's notices after the next one
+    finally:
+        conn.notices = saved_notices
+    return stream, loaded, skipped
+
+
 def _copy_typed(cur: PgCursor, source: Source, stream: CsvStream) -> int:
-    """Pass 1: COPY straight into the typed staging table; returns the rows PostgreSQL kept."""
+    """Pass 1: COPY straight into the typed staging table, holding back the domain suspects
+    (:func:`ingest.domain.copy_filter`); returns the rows PostgreSQL kept."""
     columns = [sql.Identifier(c.name) for c in source.columns]
     columns += [sql.Identifier("_line_number"), sql.Identifier("_source_key")]
+    cur.execute("select now()::text")
+    where = copy_filter(source, cur.fetchone()[0]) or sql.SQL("")
     statement = sql.SQL(
-        "copy {} ({}) from stdin (format csv, on_error ignore, log_verbosity verbose)"
-    ).format(_table(source.name), sql.SQL(", ").join(columns))
+        "copy {} ({}) from stdin (format csv, on_error ignore, log_verbosity verbose) {}"
+    ).format(_table(source.name), sql.SQL(", ").join(columns), where)
     return copy_from_blocks(cur, statement, stream.copy_blocks())
 
 
@@ -157,21 +199,46 @@ class SkippedRows:
             self.ordinals.append(int(match.group(1)))
 
 
-def _route_type_rejects(
-    cur: PgCursor, source: Source, key: str, stream: CsvStream, exact: bool = False
-) -> int:
-    """Pass 2: write the records COPY skipped to `_rejected_rows`, each with the reason.
+def _multirange(ranges: list[tuple[int, int]]) -> str:
+    return "{" + ",".join(f"[{start},{stop})" for start, stop in ranges) + "}"
 
-    `stream` re-reads the object. With ``exact`` it emits only the skipped records (located from
-    COPY's notices); otherwise it emits every record and the skipped ones are found by comparing
-    line numbers with what was loaded."""
-    text_columns = sql.SQL(", ").join(
-        sql.SQL("{} text").format(sql.Identifier(c.name)) for c in source.columns
-    )
+
+@dataclass(frozen=True)
+class _Routed:
+    """What pass 2 did: of the records COPY did not keep (`missing`: type errors and held-back
+    suspects), how many it `restored` (held back but inside the domain after all); and how many
+    loaded rows broke the value domain (`out_of_domain`, deleted). Everything else it judged went
+    to `_rejected_rows`."""
+
+    missing: int
+    restored: int
+    out_of_domain: int
+
+
+def _route_rejects(
+    cur: PgCursor,
+    source: Source,
+    key: str,
+    stream: CsvStream,
+    skipped_lines: list[int] | None,
+    candidates: list[tuple[int, int]],
+) -> _Routed:
+    """Pass 2: the records COPY did not keep and the domain candidates, as text, judged set-based.
+
+    `stream` re-reads the object. With `skipped_lines` (every record COPY did not keep, located
+    from its notices) it emits only those records and the candidates; with None it emits every
+    record, and the missing ones are found by comparing line numbers with what was loaded. Each
+    record gets the first rule it breaks: a type error (``pg_input_error_info`` names the column
+    and the problem), then the value domain (:func:`ingest.domain.rule_checks`). In exact mode a
+    skipped record must break a type rule (else the mapping from notices to lines was wrong: NOT
+    NULL on `reason` fails loudly). A candidate that breaks no rule stays loaded; a held-back
+    suspect that breaks none is inserted.
+    """
+    names = [sql.Identifier(c.name) for c in source.columns]
+    text_columns = sql.SQL(", ").join(sql.SQL("{} text").format(n) for n in names)
     cur.execute(
         sql.SQL("create temp table c360_retype ({}, _line_number bigint) on commit drop").format(text_columns)
     )
-    names = [sql.Identifier(c.name) for c in source.columns]
     copy_from_blocks(
         cur,
         sql.SQL("copy c360_retype ({}, _line_number) from stdin (format csv)").format(
@@ -179,7 +246,38 @@ def _route_type_rejects(
         ),
         stream.copy_blocks(),
     )
-    checks = [
+    cur.execute("create temp table c360_skipped (_line_number bigint primary key) on commit drop")
+    params = {"key": key, "source": source.name, "candidates": _multirange(candidates)}
+    exact = skipped_lines is not None
+    if exact:
+        if skipped_lines:
+            cur.copy_expert(
+                "copy c360_skipped from stdin", io.StringIO("".join(f"{line}\n" for line in skipped_lines))
+            )
+    else:
+        # The missing line numbers are a set difference; hashing both sides is linear. (A NOT
+        # EXISTS planned as a nested loop over the un-analysed temp table probed BRIN per row.)
+        cur.execute(
+            sql.SQL(
+                """
+                insert into c360_skipped
+                select _line_number from c360_retype
+                except
+                select _line_number from {} where _source_key = %(key)s
+                """
+            ).format(_table(source.name)),
+            params,
+        )
+        # Judge only what needs judging: the skipped records and the domain candidates.
+        cur.execute(
+            """
+            delete from c360_retype t
+            where not t._line_number <@ %(candidates)s::int8multirange
+            and not exists (select from c360_skipped s where s._line_number = t._line_number)
+            """,
+            params,
+        )
+    type_checks = [
         sql.SQL(
             "when not pg_input_is_valid(t.{c}, {ty})"
             " then {label} || (pg_input_error_info(t.{c}, {ty})).message"
@@ -187,45 +285,79 @@ def _route_type_rejects(
         for c in source.columns
         if c.pg_type != "text"
     ]
-    reason = sql.SQL("case {} end").format(sql.SQL(" ").join(checks))
-    if not exact:  # every record found by the comparison was skipped by COPY, reason or not
-        reason = sql.SQL("coalesce({}, 'rejected by COPY')").format(reason)
+    reason = sql.SQL("case {} else null end").format(
+        sql.SQL(" ").join(type_checks + rule_checks(source, "t"))
+    )
     raw = sql.SQL("concat_ws(',', {})").format(
         sql.SQL(", ").join(_csv_field_sql(sql.SQL("t.{}").format(n)) for n in names)
     )
-    # Fallback: the missing line numbers are a set difference; hashing both sides is linear. (A
-    # NOT EXISTS planned as a nested loop over the un-analysed temp table probed BRIN per row.)
     cur.execute(
         sql.SQL(
             """
-            insert into {rejected} (source_key, source, line_number, raw_line, reason)
-            select %(key)s, %(source)s, t._line_number, {raw}, {reason}
-            from c360_retype t
+            create temp table c360_judged on commit drop as
+            select t._line_number, {raw} as raw_line, {reason} as reason,
+                   s._line_number is not null as skipped
+            from c360_retype t left join c360_skipped s using (_line_number)
             """
-        ).format(rejected=_table(REJECTED_ROWS_TABLE), raw=raw, reason=reason)
-        if exact  # a record that does not fail a type check violates raw_line/reason NOT NULL
-        else sql.SQL(
-            """
-            insert into {rejected} (source_key, source, line_number, raw_line, reason)
-            select %(key)s, %(source)s, t._line_number, {raw}, {reason}
-            from c360_retype t
-            join (
-                select _line_number from c360_retype
-                except
-                select _line_number from {target} where _source_key = %(key)s
-            ) missing using (_line_number)
-            """
-        ).format(rejected=_table(REJECTED_ROWS_TABLE), raw=raw, reason=reason, target=_table(source.name)),
-        {"key": key, "source": source.name},
+        ).format(raw=raw, reason=reason)
     )
-    return cur.rowcount
+    rejected = "reason is not null or skipped" if exact else "reason is not null"
+    cur.execute(
+        sql.SQL(
+            """
+            insert into {} (source_key, source, line_number, raw_line, reason)
+            select %(key)s, %(source)s, _line_number, raw_line, reason
+            from c360_judged
+            where {}
+            """
+        ).format(_table(REJECTED_ROWS_TABLE), sql.SQL(rejected)),
+        params,
+    )
+    cur.execute(
+        "select count(*) filter (where skipped), count(*) filter (where skipped and reason is null),"
+        " count(*) filter (where not skipped and reason is not null) from c360_judged"
+    )
+    missing, restored, out_of_domain = cur.fetchone()
+    if restored:  # held back by the COPY's filter, inside the domain after all (see domain.py)
+        casts = sql.SQL(", ").join(
+            sql.SQL("t.{}::{}").format(n, pg_type_sql(c.pg_type))
+            for n, c in zip(names, source.columns, strict=True)
+        )
+        cur.execute(
+            sql.SQL(
+                """
+                insert into {target} ({columns}, _line_number, _source_key)
+                select {casts}, t._line_number, %(key)s
+                from c360_retype t join c360_judged j using (_line_number)
+                where j.skipped and j.reason is null
+                """
+            ).format(target=_table(source.name), columns=sql.SQL(", ").join(names), casts=casts),
+            params,
+        )
+    if out_of_domain:
+        cur.execute(
+            sql.SQL(
+                """
+                delete from {target} x using c360_judged j
+                where x._source_key = %(key)s and x._line_number = j._line_number
+                and not j.skipped and j.reason is not null
+                """
+            ).format(target=_table(source.name)),
+            params,
+        )
+        if cur.rowcount != out_of_domain:
+            raise LoadConsistencyError(
+                f"{key}: {out_of_domain} loaded rows break the value domain but {cur.rowcount} were deleted"
+            )
+    return _Routed(missing, restored, out_of_domain)
 
 
 def load_object(conn: PgConnection, open_chunks: ChunkOpener, source: Source, obj: LakeObject) -> LoadResult:
     """Load `obj` into `staging.<source>` atomically (see the module docstring for the steps).
 
     `open_chunks(obj)` returns a fresh iterator over the object's bytes; it is called once, or
-    twice when type errors need routing. Raises on any failure after rolling back.
+    twice when rows need routing to `_rejected_rows` after the COPY. Raises on any failure after
+    rolling back.
     """
     started = time.monotonic()
     conn.autocommit = False
@@ -236,28 +368,39 @@ def load_object(conn: PgConnection, open_chunks: ChunkOpener, source: Source, ob
             if _already_loaded(cur, obj):
                 conn.rollback()
                 return LoadResult(obj.key, "skipped")
+            cur.execute(SESSION_SETTINGS)
             _forget_earlier_load(cur, source, obj.key)
-            trailer = "," + _csv_quote(obj.key)
-            first = CsvStream(open_chunks(obj), source, obj.key, spool.add, trailer=trailer)
-            skipped = SkippedRows()
-            saved_notices, conn.notices = conn.notices, skipped
+            cur.execute("savepoint c360_pass_one")
             try:
-                loaded = _copy_typed(cur, source, first)
-                cur.execute("select 1")  # psycopg2 hands over a statement's notices after the next one
-            finally:
-                conn.notices = saved_notices
+                first, loaded, skipped = _pass_one(conn, cur, open_chunks, source, obj, spool, True)
+            except psycopg2.errors.BadCopyFileFormat:
+                # lines whose wrong field counts cancelled out in a block's total reached COPY (see
+                # CsvStream.optimistic): read the object again, counting every line
+                cur.execute("rollback to savepoint c360_pass_one")
+                log.info("%s: wrong field counts cancel out in a block; reading it again", obj.key)
+                spool.reset()
+                first, loaded, skipped = _pass_one(conn, cur, open_chunks, source, obj, spool, False)
             spool.copy_into(cur)
-            type_rejected = 0
-            if loaded < first.emitted:
+            candidates = intersect_ranges(merge_ranges(first.flagged), first.emitted_ranges())
+            routed = _Routed(0, 0, 0)
+            if loaded < first.emitted or candidates:
                 exact = len(skipped.ordinals) == first.emitted - loaded and not first.multiline_emitted
-                pick = first.lines_of_ordinals(skipped.ordinals) if exact else None
-                second = CsvStream(open_chunks(obj), source, obj.key, lambda _record: None, pick=pick)
-                type_rejected = _route_type_rejects(cur, source, obj.key, second, exact=exact)
+                skipped_lines = first.lines_of_ordinals(skipped.ordinals) if exact else None
+                pick = merge_ranges([*candidates, *((n, n + 1) for n in skipped_lines)]) if exact else None
+                second = CsvStream(
+                    open_chunks(obj), source, obj.key, lambda _r: None, pick=pick, optimistic=first.optimistic
+                )
+                routed = _route_rejects(cur, source, obj.key, second, skipped_lines, candidates)
                 if second.data_rows != first.data_rows:
                     raise LoadConsistencyError(
                         f"{obj.key}: the two reads differ ({first.data_rows} vs {second.data_rows} data rows)"
                     )
-            rejected = spool.count + type_rejected
+            if routed.missing != first.emitted - loaded:
+                raise LoadConsistencyError(
+                    f"{obj.key}: COPY did not keep {first.emitted - loaded} rows, {routed.missing} were found"
+                )
+            loaded += routed.restored - routed.out_of_domain
+            rejected = spool.count + routed.missing - routed.restored + routed.out_of_domain
             if loaded + rejected != first.data_rows:
                 raise LoadConsistencyError(
                     f"{obj.key}: loaded {loaded} + rejected {rejected} != {first.data_rows} data rows"

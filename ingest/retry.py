@@ -5,6 +5,11 @@ a read that stalls, an object overwritten mid-read, a serialization failure or d
 Permanent: everything that would fail the same way again (bad credentials, missing bucket, a
 refused header, a programming error). Each attempt of an object starts from a rolled-back
 transaction, so retrying never duplicates rows.
+
+This is the only retry layer: botocore's own retries are switched off (see
+``ingest.runner.s3_client``), so "7 attempts" means 7 tries of the operation, to PostgreSQL and to
+S3 alike. Reconnecting belongs to the attempt: ``before_retry`` runs inside it, so a server that
+is still down when the loader reconnects costs one attempt, not the whole run.
 """
 
 from __future__ import annotations
@@ -48,14 +53,30 @@ _PERMANENT_PG_MESSAGES = ("password authentication failed", "does not exist", "n
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with jitter: delay = min(max_delay, base * 2**attempt) * U(0.5, 1)."""
+    """Exponential backoff with jitter: delay = min(max_delay, base * 2**attempt) * U(0.5, 1).
 
-    attempts: int = 5
+    The defaults wait 0.5, 1, 2, 4, 8 and 10 s (each scaled by the jitter) between 7 attempts:
+    12.75-25.5 s in all, enough for a database or S3 server that restarts (a pod that is
+    rescheduled, a failover) and short enough that a server that stays down fails the task soon.
+    """
+
+    attempts: int = 7
     base_delay: float = 0.5
     max_delay: float = 10.0
 
     def delay(self, attempt: int) -> float:
         return min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+class RetriesExhaustedError(RuntimeError):
+    """A transient error persisted through every attempt; `error` is the last one."""
+
+    def __init__(self, what: str, attempts: int, seconds: float, error: BaseException) -> None:
+        self.what = what
+        self.attempts = attempts
+        self.seconds = seconds
+        self.error = error
+        super().__init__(f"{what}: gave up after {attempts} attempts over {seconds:.1f} s: {one_line(error)}")
 
 
 def is_transient(error: BaseException) -> bool:
@@ -94,13 +115,24 @@ def with_retry(
     policy: RetryPolicy = RetryPolicy(),
     before_retry: Callable[[], None] | None = None,
 ) -> T:
-    """Run `operation`; on a transient error wait, call `before_retry` (e.g. reconnect), retry."""
+    """Run `operation`; on a transient error wait and retry, calling `before_retry` (e.g. drop a
+    broken connection) at the start of each retry, inside the attempt.
+
+    A permanent error is raised as it is; a transient one that outlasts every attempt is raised
+    as :class:`RetriesExhaustedError` (naming `what`, the attempts and the time spent).
+    """
+    started = time.monotonic()
     for attempt in range(policy.attempts):
         try:
+            if attempt and before_retry is not None:
+                before_retry()
             return operation()
         except Exception as error:
-            if not is_transient(error) or attempt == policy.attempts - 1:
+            if not is_transient(error):
                 raise
+            if attempt == policy.attempts - 1:
+                spent = time.monotonic() - started
+                raise RetriesExhaustedError(what, policy.attempts, spent, error) from error
             delay = policy.delay(attempt)
             log.warning(
                 "%s: transient error (attempt %d/%d), retrying in %.1fs: %s",
@@ -108,13 +140,12 @@ def with_retry(
                 attempt + 1,
                 policy.attempts,
                 delay,
-                _one_line(error),
+                one_line(error),
             )
             time.sleep(delay)
-            if before_retry is not None:
-                before_retry()
     raise AssertionError("unreachable")  # the loop either returns or raises
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
+    """`Type: message` on one line (psycopg2's messages span several)."""
     return " ".join(f"{type(error).__name__}: {error}".split())

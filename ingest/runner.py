@@ -1,13 +1,16 @@
 """Load the new objects of one source (or all) from the lake: the body of `c360-ingest load`.
 
-Opens the connections, brings the staging schema up to date, lists the source's objects and
-loads each in its own transaction with retries. One log line per object (key, status, rows
-loaded, rows rejected, seconds) so `kubectl logs` tells the story. A refused object (bad header)
-does not stop the others; the run reports it and ends non-zero.
+Brings the staging schema up to date, lists the source's objects and loads each in its own
+transaction with retries. One log line per object (key, status, rows loaded, rows rejected,
+seconds) so `kubectl logs` tells the story. An object that cannot be loaded as it is (a refused
+header, one that keeps changing) does not stop the others: the report names it and the run ends
+non-zero. A server that stays unreachable through every retry stops the source: there is no
+point in trying each remaining object for another half minute.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,26 +26,27 @@ from psycopg2.extensions import connection as PgConnection
 from customer360.contract import LOADS_TABLE, REJECTED_ROWS_TABLE, STAGING_SCHEMA, Source
 from customer360.settings import Settings
 from ingest.ddl import ensure_staging_schema
-from ingest.errors import ObjectChangedError, ObjectVanishedError, PermanentLoadError
+from ingest.errors import HeaderMismatchError, ObjectChangedError, ObjectVanishedError, PermanentLoadError
 from ingest.lake import LakeObject, head_object, list_source_objects
 from ingest.loader import LoadResult, load_object, open_from_s3
-from ingest.retry import RetryPolicy, is_transient, with_retry
+from ingest.retry import RetriesExhaustedError, RetryPolicy, with_retry
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class SourceReport:
-    """What one run did for one source."""
+    """What one run did for one source. `refused` and `failed` map an object key to the reason."""
 
     source: str
     loaded: list[LoadResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)  # the object itself is bad (its header)
+    failed: dict[str, str] = field(default_factory=dict)  # could not be loaded (e.g. kept changing)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.refused and not self.failed
 
 
 def connect_warehouse(settings: Settings) -> PgConnection:
@@ -59,10 +63,14 @@ def connect_warehouse(settings: Settings) -> PgConnection:
 
 
 def s3_client(settings: Settings) -> Any:
-    """boto3 client with botocore's own retries for single API calls and path-style addressing
-    (MinIO and SeaweedFS serve buckets by path)."""
+    """boto3 client with path-style addressing (MinIO and SeaweedFS serve buckets by path).
+
+    botocore's own retries are off: :func:`ingest.retry.with_retry` is the one retry layer, so the
+    documented attempts are what really happens (botocore's 5 tries inside each of ours would
+    stretch a dead S3 server to minutes and make the attempt count meaningless).
+    """
     config = Config(
-        retries={"mode": "standard", "max_attempts": 5},
+        retries={"mode": "standard", "total_max_attempts": 1},
         connect_timeout=10,
         read_timeout=60,
         s3={"addressing_style": "path"},
@@ -71,43 +79,52 @@ def s3_client(settings: Settings) -> Any:
 
 
 class _Warehouse:
-    """Holds the loader's connection and replaces it after it broke."""
+    """The loader's connection, opened on first use and dropped after a failed attempt.
+
+    Every operation asks for :meth:`connection` inside its retried block, so (re)connecting is
+    part of the attempt: while the server restarts, connecting fails and counts as one attempt.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.conn = connect_warehouse(settings)
+        self._conn: PgConnection | None = None
 
-    def reconnect_if_broken(self) -> None:
-        if self.conn.closed:
-            self.conn = connect_warehouse(self.settings)
-            return
-        try:
-            with self.conn.cursor() as cur:
-                cur.execute("select 1")
-            self.conn.rollback()
-        except psycopg2.Error:
-            self.conn.close()
-            self.conn = connect_warehouse(self.settings)
+    def connection(self) -> PgConnection:
+        if self._conn is not None and self._conn.closed:
+            self._conn = None
+        if self._conn is None:
+            self._conn = connect_warehouse(self.settings)
+        return self._conn
+
+    def discard(self) -> None:
+        """Forget the connection before a retry: it may have died with its server (a restarted
+        server leaves the client side looking open), and a new one costs milliseconds."""
+        if self._conn is not None:
+            with contextlib.suppress(psycopg2.Error):  # already broken: nothing left to close
+                self._conn.close()
+            self._conn = None
 
     def close(self) -> None:
-        self.conn.close()
+        self.discard()
 
 
 def load_source(
     settings: Settings, source: Source, s3: Any | None = None, policy: RetryPolicy | None = None
 ) -> SourceReport:
-    """Load every object of `source` that is new or changed since its recorded load."""
+    """Load every object of `source` that is new or changed since its recorded load.
+
+    Raises when the source cannot be loaded at all (a server unreachable after every attempt,
+    bad credentials, a missing bucket, schema drift); :mod:`ingest.diagnosis` turns that into the
+    one line the CLI ends with.
+    """
     policy = policy or RetryPolicy()
     report = SourceReport(source.name)
     s3 = s3 or s3_client(settings)
     bucket = settings.s3_bucket
-    warehouse = with_retry(lambda: _Warehouse(settings), "connect to the warehouse", policy)
+    warehouse = _Warehouse(settings)
     try:
         with_retry(
-            lambda: ensure_staging_schema(warehouse.conn),
-            "staging schema",
-            policy,
-            warehouse.reconnect_if_broken,
+            lambda: ensure_staging_schema(warehouse.connection()), "staging schema", policy, warehouse.discard
         )
         objects = with_retry(
             lambda: list_source_objects(s3, bucket, source), f"list s3://{bucket}/{source.prefix}", policy
@@ -118,16 +135,15 @@ def load_source(
             refresh = partial(head_object, s3, bucket)
             _load_one(warehouse, opener, refresh, source, obj, report, policy)
         if report.loaded:
-            with_retry(
-                lambda: _analyze(warehouse.conn, source), "analyze", policy, warehouse.reconnect_if_broken
-            )
+            with_retry(lambda: _analyze(warehouse.connection(), source), "analyze", policy, warehouse.discard)
     finally:
         warehouse.close()
     log.info(
-        "%s: done: %d loaded, %d skipped (already loaded), %d failed",
+        "%s: done: %d loaded, %d skipped (already loaded), %d refused, %d failed",
         source.name,
         len(report.loaded),
         len(report.skipped),
+        len(report.refused),
         len(report.failed),
     )
     return report
@@ -158,25 +174,31 @@ def _load_one(
 
     def attempt() -> LoadResult:
         try:
-            return load_object(warehouse.conn, opener, source, current[0])
+            return load_object(warehouse.connection(), opener, source, current[0])
         except ObjectChangedError:
             current[0] = refresh(obj.key)  # overwritten mid-load: the retry loads the new bytes
             raise
 
     try:
-        result = with_retry(attempt, obj.key, policy, warehouse.reconnect_if_broken)
+        result = with_retry(attempt, obj.key, policy, warehouse.discard)
     except ObjectVanishedError as error:
         report.skipped.append(obj.key)
         log.warning("skipped %s: %s", obj.key, error)
-        warehouse.reconnect_if_broken()
         return
-    except Exception as error:
-        if not isinstance(error, PermanentLoadError) and not is_transient(error):
-            raise  # a bug or a broken setup (credentials, bucket): stop the run loudly
-        reason = " ".join(str(error).split())
-        report.failed[obj.key] = reason
-        log.error("refused %s: %s", obj.key, reason)
-        warehouse.reconnect_if_broken()
+    except HeaderMismatchError as error:
+        # "refused" is reserved for this: the object itself does not fit the contract
+        report.refused[obj.key] = _flat(error)
+        log.error("refused %s: %s", obj.key, report.refused[obj.key])
+        return
+    except PermanentLoadError as error:  # e.g. LoadConsistencyError: rolled back, nothing written
+        report.failed[obj.key] = _flat(error)
+        log.error("failed %s: %s", obj.key, report.failed[obj.key])
+        return
+    except RetriesExhaustedError as error:
+        if not isinstance(error.error, ObjectChangedError):
+            raise  # a server stayed unreachable: every other object would wait the same way
+        report.failed[obj.key] = _flat(error)
+        log.error("failed %s: %s", obj.key, report.failed[obj.key])
         return
     if result.status == "skipped":
         report.skipped.append(obj.key)
@@ -190,3 +212,7 @@ def _load_one(
             result.rows_rejected,
             result.seconds,
         )
+
+
+def _flat(error: BaseException) -> str:
+    return " ".join(str(error).split())

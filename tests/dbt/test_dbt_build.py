@@ -7,10 +7,11 @@ first everything about day 1, then day 2 is loaded and built incrementally, then
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,6 @@ pytestmark = pytest.mark.integration
 USERS = 2000
 SEED = 4  # with 2000 users every dirt kind the warn tests count occurs a few times
 BIN = Path(sys.executable).parent
-# The incremental run must find its rows through the high-water mark, not through the lookback.
-NO_LOOKBACK = ["--vars", "{incremental_lookback_minutes: 0}"]
 DayBuild = tuple["Day", dict[str, DbtResult]]
 WARN_TESTS_BY_DIRT = {
     ("orders", "negative_amount"): "warn_stg_orders_negative_amount",
@@ -39,6 +38,12 @@ WARN_TESTS_BY_DIRT = {
     ("support_tickets", "orphan_user_id"): "warn_stg_tickets_orphan_customer",
     ("support_tickets", "resolved_before_created"): "warn_stg_tickets_resolved_before_created",
 }
+# The loader refuses what these count, so on loaded data they find nothing.
+DOMAIN_WARN_TESTS = (
+    "warn_stg_orders_out_of_domain",
+    "warn_stg_tickets_out_of_domain",
+    "warn_stg_users_out_of_domain",
+)
 
 
 @dataclass
@@ -79,11 +84,29 @@ class Pipeline:
     def land_and_load(self, day: Day) -> None:
         for obj in day.summary["objects"]:
             self.s3.upload_file(obj["location"], self.settings.s3_bucket, obj["key"])
+        self.load()
+        self.loaded_objects += day.summary["objects"]
+
+    def load(self) -> None:
         proc = subprocess.run(
             [BIN / "c360-ingest", "load", "--source", "all"], capture_output=True, text=True
         )
         assert proc.returncode == 0, proc.stderr[-4000:]
-        self.loaded_objects += day.summary["objects"]
+
+    def replace(self, obj: dict[str, Any], keep: Callable[[dict[str, str]], bool]) -> list[dict[str, str]]:
+        """Overwrite a loaded object in the lake with its own records that `keep` accepts (the
+        next load replaces its staging rows); returns the records left out."""
+        with Path(obj["location"]).open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            header, records = reader.fieldnames, list(reader)
+        replacement = self.work / f"replaced-{Path(obj['location']).name}"
+        with replacement.open("w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(record for record in records if keep(record))
+        self.s3.upload_file(str(replacement), self.settings.s3_bucket, obj["key"])
+        obj["location"] = str(replacement)  # the independent customer_360 reads what is loaded now
+        return [record for record in records if not keep(record)]
 
     def transform(self, *marts_args: str, freshness: bool = True) -> dict[str, DbtResult]:
         """The DAG's dbt tasks in order; each must exit 0 (warnings allowed)."""
@@ -182,7 +205,7 @@ def day2(pipeline: Pipeline, day1: DayBuild) -> DayBuild:
     pipeline.turned_invalid_order_id = valid["order_id"]
     day.summary["objects"] += [late, correction]
     pipeline.land_and_load(day)
-    return day, pipeline.transform(*NO_LOOKBACK, freshness=False)
+    return day, pipeline.transform(freshness=False)
 
 
 # ---- day 1: full build -------------------------------------------------------------------------
@@ -209,6 +232,11 @@ def test_warn_tests_count_exactly_the_injected_invalid_records(
         assert injected > 0, (source, kind)  # the dataset is big enough to exercise every rule
         assert results["staging"].failures(test_name) == injected, test_name
         assert results["staging"].statuses()[test_name] == "warn"
+    for test_name in DOMAIN_WARN_TESTS:
+        assert (results["staging"].failures(test_name), results["staging"].statuses()[test_name]) == (
+            0,
+            "pass",
+        )
 
 
 def test_staging_keeps_one_current_row_per_id(pipeline: Pipeline, day1: DayBuild) -> None:
@@ -303,6 +331,110 @@ def test_incremental_equals_full_refresh(pipeline: Pipeline, day2: DayBuild) -> 
     for name, rows in incremental.items():
         key = {"fct_orders": "order_id", "fct_support_tickets": "ticket_id"}.get(name, "customer_id")
         assert pipeline.table(name, key) == rows, name
+
+
+# ---- replaced objects: the incremental run after the loader replaced lake objects --------------
+# (source, id column, staging model) of the facts' sources
+FACT_SOURCES = [
+    ("orders", "order_id", "stg_ecommerce__orders"),
+    ("support_tickets", "ticket_id", "stg_support_desk__support_tickets"),
+]
+
+
+@pytest.fixture(scope="module")
+def replaced(pipeline: Pipeline, day2: DayBuild) -> dict[str, Any]:
+    """Day 2's orders and tickets objects are replaced by copies without some of their records:
+    newer versions of day-1 records (the day-1 version is current again: *reverted*) and records
+    that are nowhere else (*gone*). The late user's object is replaced by its header only, so that
+    user's order is an orphan again. Then the DAG's steps run, the facts incrementally."""
+    day, _ = day2
+    dropped: dict[str, dict[str, set[int]]] = {}
+    for source, id_column, _model in FACT_SOURCES:
+        [obj] = [o for o in day.summary["objects"] if o["source"] == source and o.get("batch") == "0001"]
+        ids = f"select {id_column} from staging.{source} where _source_key"
+        key = f"'{obj['key']}'"
+        reverted = pipeline.query(f"{ids} = {key} intersect {ids} <> {key} order by 1 limit 15")
+        gone = pipeline.query(f"{ids} = {key} except {ids} <> {key} order by 1 limit 15")
+        dropped[source] = {
+            "reverted": {row[id_column] for row in reverted},
+            "gone": {row[id_column] for row in gone},
+        }
+        drop = {str(i) for i in dropped[source]["reverted"] | dropped[source]["gone"]}
+        pipeline.replace(obj, lambda record, c=id_column, drop=drop: record[c] not in drop)
+    [late] = [o for o in pipeline.loaded_objects if o["key"].endswith("users-late.csv")]
+    pipeline.replace(late, lambda _record: False)
+    pipeline.load()
+    return {"dropped": dropped, "results": pipeline.transform(freshness=False)}
+
+
+def test_incremental_run_after_replaced_objects_passes_every_test(pipeline: Pipeline, replaced) -> None:
+    statuses = {name: r.statuses() for name, r in replaced["results"].items()}
+    for step, by_node in statuses.items():
+        assert not {n: s for n, s in by_node.items() if s in {"error", "fail", "skipped"}}, step
+    assert statuses["marts"]["assert_customer_360_order_totals_match_staging"] == "pass"
+    assert statuses["marts"]["assert_fct_orders_reconcile_with_staging"] == "pass"
+    assert statuses["marts"]["assert_fct_support_tickets_reconcile_with_staging"] == "pass"
+    for source, id_column, model in FACT_SOURCES:
+        dropped = replaced["dropped"][source]
+        assert dropped["reverted"] and dropped["gone"], source  # the replacement did both
+        current = {r[id_column] for r in pipeline.query(f"select {id_column} from production.{model}")}
+        assert dropped["reverted"] <= current and not dropped["gone"] & current, source
+    assert_same_rows(pipeline.actual_customer_360(), pipeline.expected_customer_360())
+
+
+def test_incremental_after_replaced_objects_equals_full_refresh(pipeline: Pipeline, replaced) -> None:
+    incremental = {
+        "fct_orders": pipeline.table("fct_orders", "order_id"),
+        "fct_support_tickets": pipeline.table("fct_support_tickets", "ticket_id"),
+        "customer_360": pipeline.table("customer_360", "customer_id"),
+    }
+    pipeline.dbt("build", "--selector", "marts", "--full-refresh")
+    for name, rows in incremental.items():
+        key = {"fct_orders": "order_id", "fct_support_tickets": "ticket_id"}.get(name, "customer_id")
+        assert pipeline.table(name, key) == rows, name
+
+
+# ---- values outside the contract's domain already in staging ---------------------------------
+def test_values_outside_the_domain_never_stop_the_daily_build(pipeline: Pipeline, day2: DayBuild) -> None:
+    """Rows loaded before the loader refused such values: `infinity` would make dim_date endless
+    ("timestamp out of range") and a NaN amount would pass `amount >= 0` and turn a customer's
+    lifetime_value into NaN. Staging treats them as invalid records instead, counted by warn tests."""
+    [customer] = pipeline.query(
+        "select customer_id from production.customer_360 where order_count > 0 order by customer_id limit 1"
+    )
+    cid = customer["customer_id"]
+    rows = [
+        f"insert into staging.orders values (990000001, {cid}, 'infinity', 10.00, 'USD', 'placed',"
+        " now(), 'out-of-domain', now(), 2)",
+        f"insert into staging.orders values (990000002, {cid}, now(), 'NaN', 'USD', 'delivered',"
+        " now(), 'out-of-domain', now(), 3)",
+        "insert into staging.support_tickets values (990000003, 1, now(), 'infinity', 'resolved', 'low',"
+        " 'chat', 5, now(), 'out-of-domain', now(), 4)",
+        "insert into staging.users values (990000004, 'Ancient', null, null, null, null, '0001-01-01',"
+        " now(), 'out-of-domain', now(), 5)",
+    ]
+    for insert in rows:
+        pipeline.query(insert + " returning 1")
+    try:
+        results = pipeline.transform(freshness=False)  # the DAG's steps; each must exit 0
+        staging = results["staging"]
+        assert [staging.failures(name) for name in DOMAIN_WARN_TESTS] == [2, 1, 1]
+        assert {staging.statuses()[name] for name in DOMAIN_WARN_TESTS} == {"warn"}
+        assert (
+            pipeline.query("select 1 from production.fct_orders where order_id in (990000001, 990000002)")
+            == []
+        )
+        [value] = pipeline.query(
+            f"select lifetime_value::text as ltv from production.customer_360 where customer_id = {cid}"
+        )
+        assert value["ltv"] != "NaN"
+        [calendar] = pipeline.query(
+            "select min(date_day) as first, max(date_day) as last from production.dim_date"
+        )
+        assert calendar["first"].year >= 2000 and calendar["last"].year < 2100
+    finally:
+        for table in ("orders", "support_tickets", "users"):
+            pipeline.query(f"delete from staging.{table} where _source_key = 'out-of-domain' returning 1")
 
 
 # ---- broken inputs: the right test stops the build ---------------------------------------------

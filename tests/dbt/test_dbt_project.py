@@ -21,6 +21,8 @@ from customer360.contract import (
     TICKET_CHANNELS,
     TICKET_PRIORITIES,
     TICKET_STATUSES,
+    TIMESTAMP_MAX,
+    TIMESTAMP_MIN,
 )
 
 PLACEHOLDER_ENV = {
@@ -77,6 +79,7 @@ def test_enums_in_dbt_vars_match_the_contract() -> None:
     assert tuple(variables["ticket_channels"]) == TICKET_CHANNELS
     assert set(variables["non_revenue_order_statuses"]) <= set(ORDER_STATUSES)
     assert set(variables["open_ticket_statuses"]) <= set(TICKET_STATUSES)
+    assert (variables["timestamp_min"], variables["timestamp_max"]) == (TIMESTAMP_MIN, TIMESTAMP_MAX)
 
 
 def test_every_model_and_column_is_documented_with_its_grain(manifest: dict[str, Any]) -> None:
@@ -128,6 +131,9 @@ def test_warn_tests_count_the_injected_dirt_without_failing_the_build(manifest: 
         "warn_stg_orders_orphan_customer",
         "warn_stg_tickets_orphan_customer",
         "warn_stg_tickets_resolved_before_created",
+        "warn_stg_orders_out_of_domain",
+        "warn_stg_tickets_out_of_domain",
+        "warn_stg_users_out_of_domain",
     }
 
 

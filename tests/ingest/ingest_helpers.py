@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ingest.runner import connect_warehouse
 
 ORDERS_HEADER = "order_id,user_id,order_date,amount,currency,status,updated_at"
 INGEST_CLI = str(Path(sys.executable).with_name("c360-ingest"))
+WAIT_S = 120
 
 
 def order_line(order_id: int, amount: str = "12.50", currency: str = "USD") -> str:
@@ -85,6 +87,68 @@ def fingerprint(conn: Connection, source: Source | str) -> tuple[int, str, int, 
             )
             result.extend(cur.fetchone())
     return tuple(result)  # type: ignore[return-value]
+
+
+def content(conn: Connection, source: str) -> tuple[int, str, int, str, int, str]:
+    """(rows, md5) of what loads of `source` produced, leaving out when they ran (`_loaded_at`,
+    `loaded_at`, `seconds`, `rejected_at`): equal for two loads of the same objects, interrupted
+    or not."""
+    columns = sql.SQL(", ").join(
+        sql.Identifier(name) for name in (*get_source(source).header, "_source_key", "_line_number")
+    )
+    queries = (
+        sql.SQL("select {} from {}").format(columns, _table(source)),
+        sql.SQL("select source_key, line_number, raw_line, reason from {} where source = %(source)s").format(
+            _table(REJECTED_ROWS_TABLE)
+        ),
+        sql.SQL(
+            "select source_key, etag, rows_loaded, rows_rejected from {} where source = %(source)s"
+        ).format(_table(LOADS_TABLE)),
+    )
+    digest = sql.SQL(
+        "select count(*), coalesce(md5(string_agg(t::text, '|' order by t::text)), '') from ({}) t"
+    )
+    result: list[Any] = []
+    with conn.cursor() as cur:
+        for query in queries:
+            cur.execute(digest.format(query), {"source": source})
+            result.extend(cur.fetchone())
+    return tuple(result)  # type: ignore[return-value]
+
+
+def forget_loads(conn: Connection, source: str) -> None:
+    """Empty staging.<source> and its bookkeeping, so the next run loads every object again."""
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("truncate {}").format(_table(source)))
+        for table in (REJECTED_ROWS_TABLE, LOADS_TABLE):
+            cur.execute(sql.SQL("delete from {} where source = %s").format(_table(table)), (source,))
+
+
+def copy_progress(conn: Connection, table: str = "staging.orders") -> int | None:
+    """Rows the loader's COPY into `table` has processed so far, None while no loader COPY runs."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            select p.tuples_processed from pg_stat_progress_copy p
+            join pg_stat_activity a using (pid)
+            where a.application_name = 'c360-ingest' and p.relid = %s::regclass
+            """,
+            (table,),
+        )
+        row = cur.fetchone()
+    return None if row is None else row[0]
+
+
+def wait_mid_copy(conn: Connection, process: subprocess.Popen) -> None:
+    """Return once the loader's COPY has passed its first thousand rows."""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        progress = copy_progress(conn)
+        if progress and progress > 1000:
+            return
+        assert process.poll() is None, "the loader finished before it could be caught mid-COPY"
+        time.sleep(0.02)
+    raise AssertionError("the loader never started its COPY")
 
 
 def rows_of(conn: Connection, source: str, key: str) -> int:

@@ -10,7 +10,8 @@ import io
 import pytest
 
 from customer360.contract import get_source
-from ingest.csvstream import CsvStream, RejectedRecord, byte_blocks
+from ingest.csvstream import CsvStream, RejectedRecord, byte_blocks, intersect_ranges, merge_ranges
+from ingest.domain import Screen
 from ingest.errors import HeaderMismatchError
 
 ORDERS = get_source("orders")
@@ -149,7 +150,7 @@ def test_copy_ordinals_map_back_to_file_lines(block_bytes: int) -> None:
 @pytest.mark.parametrize("block_bytes", [16, 1 << 20])
 def test_pick_mode_emits_only_the_wanted_records(block_bytes: int) -> None:
     chunks = [MIXED]
-    stream = CsvStream(chunks, ORDERS, "k", lambda _r: None, block_bytes=block_bytes, pick=[3, 8])
+    stream = CsvStream(chunks, ORDERS, "k", lambda _r: None, block_bytes=block_bytes, pick=[(3, 4), (8, 9)])
     rows = list(csv.reader(io.StringIO("".join(stream.copy_blocks()), newline="")))
     assert [row[-1] for row in rows] == ["3", "8"] and rows[0][4] == "multi\r\nline, quoted"
 
@@ -183,3 +184,25 @@ def test_quoted_single_line_records_match_the_record_path(block_bytes: int, padd
     assert [row[4] for row in rows_a[:3]] == ["47,35", 'say "hi"', "USD"] and len(rows_a) == 3 + padding
     assert [line for line, _ in rejects_a] == [4, 5, 6]
     assert "malformed CSV" in rejects_a[0][1] and "required field user_id" in rejects_a[2][1]
+
+
+@pytest.mark.parametrize("block_bytes", [16, 200, 1 << 20])
+def test_the_screen_flags_the_blocks_with_a_relative_word_or_a_rounding_decimal(block_bytes: int) -> None:
+    """Lines 4 and 9 hold what typed values cannot reveal; every line they share a block with is
+    flagged for pass 2, and (with blocks small enough) lines in other blocks are not."""
+    lines = [_row(i) for i in range(1, 13)]
+    lines[2] = f"3,7,Yesterday 10:00,1.00,USD,placed,{TS}"  # line 4
+    lines[7] = f"8,7,{TS},12555e-3,USD,placed,{TS}"  # line 9
+    chunks = [f"{line}\n".encode() for line in [HEADER, *lines]]  # S3 hands over chunks like these
+    screen = Screen.of(ORDERS)
+    stream = CsvStream(chunks, ORDERS, "k", lambda _r: None, block_bytes=block_bytes, screen=screen)
+    "".join(stream.copy_blocks())
+    flagged = {line for start, stop in stream.flagged for line in range(start, stop)}
+    assert {4, 9} <= flagged
+    if block_bytes == 16:  # one line per block
+        assert flagged == {4, 9}
+
+
+def test_line_ranges_merge_and_intersect() -> None:
+    assert merge_ranges([(5, 7), (1, 2), (2, 3), (6, 9)]) == [(1, 3), (5, 9)]
+    assert intersect_ranges([(1, 3), (5, 9)], [(2, 6), (8, 20)]) == [(2, 3), (5, 6), (8, 9)]

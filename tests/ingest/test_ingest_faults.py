@@ -16,16 +16,19 @@ import pytest
 from botocore.exceptions import ResponseStreamingError
 from ingest_helpers import (
     INGEST_CLI,
+    WAIT_S,
     fingerprint,
     load_record,
     orders_csv,
     put,
     rows_of,
     run_cli,
+    wait_mid_copy,
 )
 
 from customer360.contract import get_source
 from customer360.settings import Settings
+from ingest.cli import EXIT_CANNOT_RUN, EXIT_NOT_ALL_LOADED, EXIT_USAGE
 from ingest.ddl import ensure_staging_schema
 from ingest.lake import stream_object
 from ingest.loader import load_object
@@ -35,38 +38,12 @@ from ingest.runner import connect_warehouse
 pytestmark = pytest.mark.integration
 
 BIG_ROWS = 400_000  # ~30 MB: a second or more of COPY, long enough to be caught mid-way
-WAIT_S = 120
 
 
 @pytest.fixture(scope="module")
 def lake(clean_stack_module: Settings, s3_client, pg_conn):
     ensure_staging_schema(pg_conn)
     return clean_stack_module, s3_client
-
-
-def _copy_progress(pg_conn) -> int | None:
-    """Rows the loader's COPY has processed so far, None while no loader COPY runs."""
-    with pg_conn.cursor() as cur:
-        cur.execute(
-            """
-            select p.tuples_processed from pg_stat_progress_copy p
-            join pg_stat_activity a using (pid)
-            where a.application_name = 'c360-ingest' and p.relid = 'staging.orders'::regclass
-            """
-        )
-        row = cur.fetchone()
-    return None if row is None else row[0]
-
-
-def _wait_mid_copy(pg_conn, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        progress = _copy_progress(pg_conn)
-        if progress and progress > 1000:
-            return
-        assert process.poll() is None, "the loader finished before it could be caught mid-COPY"
-        time.sleep(0.02)
-    raise AssertionError("the loader never started its COPY")
 
 
 def _wait_no_loader_session(pg_conn) -> None:
@@ -91,7 +68,7 @@ def test_sigkill_mid_copy_leaves_staging_unchanged_and_next_run_completes(lake, 
     loader = subprocess.Popen(
         [INGEST_CLI, "load", "--source", "orders"], stderr=subprocess.PIPE, env=dict(os.environ)
     )
-    _wait_mid_copy(pg_conn, loader)
+    wait_mid_copy(pg_conn, loader)
     loader.send_signal(signal.SIGKILL)
     loader.communicate(timeout=WAIT_S)
     _wait_no_loader_session(pg_conn)
@@ -111,7 +88,7 @@ def test_connection_cut_mid_copy_is_retried(lake, pg_conn) -> None:
     loader = subprocess.Popen(
         [INGEST_CLI, "load", "--source", "orders"], stderr=subprocess.PIPE, text=True, env=dict(os.environ)
     )
-    _wait_mid_copy(pg_conn, loader)
+    wait_mid_copy(pg_conn, loader)
     with pg_conn.cursor() as cur:
         cur.execute(
             "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'c360-ingest'"
@@ -120,6 +97,7 @@ def test_connection_cut_mid_copy_is_retried(lake, pg_conn) -> None:
 
     assert loader.returncode == 0, log
     assert "transient error" in log
+    assert "Traceback" not in log and "SystemError" not in log, log  # psycopg2's stray printout
     assert rows_of(pg_conn, "orders", key) == BIG_ROWS
     assert log.count(f"loaded {key}:") == 1
 
@@ -147,22 +125,43 @@ def test_s3_stream_breaking_mid_object_is_retried_without_duplicates(lake, pg_co
     assert (result.rows_loaded, rows_of(pg_conn, "orders", key)) == (50_000, 50_000)
 
 
+def test_a_refused_object_ends_the_run_with_status_1_and_the_others_load(lake, pg_conn) -> None:
+    settings, s3 = lake
+    bad = "raw/users/dt=2026-11-05/users-0001.csv"
+    good = "raw/users/dt=2026-11-06/users-0001.csv"
+    put(s3, settings, bad, b"user_id,name\n1,Ann\n")
+    header = "user_id,name,email,phone,address,country,created_at,updated_at"
+    put(s3, settings, good, f"{header}\n1,Ann,,,,,2026-11-01T08:00:00Z,2026-11-01T08:00:00Z\n".encode())
+    result = run_cli("load", "--source", "users")
+    assert result.returncode == EXIT_NOT_ALL_LOADED, result.stderr
+    assert f"refused {bad}: " in result.stderr and "missing columns" in result.stderr
+    assert rows_of(pg_conn, "users", good) == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert bad in last and "not loaded" in last and good not in last
+
+
 def test_wrong_s3_keys_fail_clearly(lake) -> None:
     env = dict(os.environ, C360_S3_SECRET_ACCESS_KEY="not-the-key")
     result = run_cli("load", "--source", "orders", env=env)
-    assert result.returncode == 1
-    assert "orders: load failed" in result.stderr and "SignatureDoesNotMatch" in result.stderr
+    assert result.returncode == EXIT_CANNOT_RUN
+    last = result.stderr.strip().splitlines()[-1]
+    assert "could not load orders: S3 at" in last and "SignatureDoesNotMatch" in last
+    assert "C360_S3_SECRET_ACCESS_KEY" in last
+    assert "Traceback" not in result.stderr
 
 
 def test_wrong_database_password_fails_clearly(lake) -> None:
     env = dict(os.environ, C360_PG_PASSWORD="not-the-password")
     result = run_cli("load", "--source", "users", env=env)
-    assert result.returncode == 1
-    assert "password authentication failed" in result.stderr
+    assert result.returncode == EXIT_CANNOT_RUN
+    last = result.stderr.strip().splitlines()[-1]
+    assert "could not load users: PostgreSQL at" in last and "password authentication failed" in last
+    assert "C360_PG_PASSWORD" in last
     assert "transient error" not in result.stderr  # not retried: it cannot get better
+    assert "Traceback" not in result.stderr
 
 
 def test_unknown_source_is_a_usage_error(lake) -> None:
     result = run_cli("load", "--source", "invoices")
-    assert result.returncode == 2
+    assert result.returncode == EXIT_USAGE
     assert "unknown source 'invoices'" in result.stderr

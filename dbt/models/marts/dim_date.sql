@@ -1,5 +1,7 @@
 -- A calendar spanning whole years around every date in the data (sign-ups, orders, tickets),
 -- so each fact's date key finds its day and a new year's data extends it on the next build.
+-- Only timestamps inside the contract's domain count: one `infinity` would otherwise make the
+-- calendar endless ("timestamp out of range") and stop every build.
 
 with
 
@@ -9,16 +11,19 @@ data_dates as (
         min(signed_up_at) as first_at,
         max(signed_up_at) as last_at
     from {{ ref('stg_user_db__users') }}
+    where {{ in_timestamp_domain('signed_up_at') }}
     union all
     select
         min(ordered_at) as first_at,
         max(ordered_at) as last_at
     from {{ ref('stg_ecommerce__orders') }}
+    where has_valid_timestamps
     union all
     select
         min(created_at) as first_at,
         max(greatest(created_at, resolved_at)) as last_at
     from {{ ref('stg_support_desk__support_tickets') }}
+    where has_valid_timestamps
 
 ),
 

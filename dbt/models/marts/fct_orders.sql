@@ -4,11 +4,11 @@
         unique_key='order_id',
         incremental_strategy='merge',
         on_schema_change='fail',
-        pre_hook="{{ delete_facts_turned_invalid('order_id', ref('stg_ecommerce__orders')) }}",
+        pre_hook="{{ delete_stale_facts('order_id', ref('stg_ecommerce__orders')) }}",
     )
 }}
 
--- Read only on incremental runs (customer arrivals, facts turned invalid); declared for the DAG:
+-- Read only by the incremental pre_hook (macros/incremental_facts.sql); declared for the DAG:
 -- depends_on: {{ ref('stg_user_db__users') }}
 -- depends_on: {{ ref('stg_ecommerce__orders') }}
 
@@ -16,10 +16,10 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_assigned_to_customers') }}
+    select * from {{ ref('int_orders_assigned_to_customers') }} as assigned
 
     {% if is_incremental() %}
-    where {{ fact_rows_to_refresh() }}
+    where {{ missing_from_fact('order_id', 'assigned') }}
     {% endif %}
 
 )

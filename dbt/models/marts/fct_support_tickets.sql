@@ -4,11 +4,11 @@
         unique_key='ticket_id',
         incremental_strategy='merge',
         on_schema_change='fail',
-        pre_hook="{{ delete_facts_turned_invalid('ticket_id', ref('stg_support_desk__support_tickets')) }}",
+        pre_hook="{{ delete_stale_facts('ticket_id', ref('stg_support_desk__support_tickets')) }}",
     )
 }}
 
--- Read only on incremental runs (customer arrivals, facts turned invalid); declared for the DAG:
+-- Read only by the incremental pre_hook (macros/incremental_facts.sql); declared for the DAG:
 -- depends_on: {{ ref('stg_user_db__users') }}
 -- depends_on: {{ ref('stg_support_desk__support_tickets') }}
 
@@ -16,10 +16,10 @@ with
 
 tickets as (
 
-    select * from {{ ref('int_support_tickets_assigned_to_customers') }}
+    select * from {{ ref('int_support_tickets_assigned_to_customers') }} as assigned
 
     {% if is_incremental() %}
-    where {{ fact_rows_to_refresh() }}
+    where {{ missing_from_fact('ticket_id', 'assigned') }}
     {% endif %}
 
 )

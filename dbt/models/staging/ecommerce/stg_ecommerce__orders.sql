@@ -43,8 +43,11 @@ flagged as (
 
     select
         *,
-        amount >= 0 as has_valid_amount,
-        status in {{ sql_list(var('order_statuses')) }} as has_known_status
+        -- NaN >= 0 is true in PostgreSQL: a non-finite amount must not count as valid
+        amount >= 0 and amount != 'NaN'::numeric as has_valid_amount,
+        status in {{ sql_list(var('order_statuses')) }} as has_known_status,
+        {{ in_timestamp_domain('ordered_at') }}
+        and {{ in_timestamp_domain('updated_at') }} as has_valid_timestamps
 
     from current_version
 
@@ -52,7 +55,8 @@ flagged as (
 
 select
     *,
-    -- docs/data-model.md, Rules: a valid order has amount >= 0 and a known status; invalid ones stop here
-    has_valid_amount and has_known_status as is_valid
+    -- docs/data-model.md, Rules: a valid order has amount >= 0 and a known status; values outside the
+    -- contract's domain make it invalid too. Invalid orders stop here.
+    has_valid_amount and has_known_status and has_valid_timestamps as is_valid
 
 from flagged
