@@ -177,6 +177,17 @@ class TestAirflow:
         assert job["metadata"]["name"] == "customer360-airflow-migrate-1"
         assert "airflow db migrate" in pod_spec(job)["containers"][0]["args"][0]
 
+    def test_only_the_migration_job_writes_fabs_permissions(self, objects):
+        # Many api-server workers syncing them at once on a fresh database can collide.
+        cfg = find(objects, "ConfigMap", "customer360-airflow-config")["data"]["airflow.cfg"]
+        assert "update_fab_perms = False" in cfg.split("[fab]", 1)[1].split("[", 1)[0]
+        script = pod_spec(find(objects, "Job"))["containers"][0]["args"][0]
+        assert (
+            script.index("airflow db migrate")
+            < script.index("airflow sync-perm")
+            < script.index("users create")
+        )
+
     def test_local_executor_config(self, objects):
         cfg = find(objects, "ConfigMap", "customer360-airflow-config")["data"]["airflow.cfg"]
         assert "executor = LocalExecutor" in cfg

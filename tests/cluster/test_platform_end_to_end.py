@@ -89,15 +89,36 @@ def _release_pods(installation: Installation) -> list[dict[str, Any]]:
     return [*pods(installation.settings, selector), *pods(installation.settings, selector, TASKS_NAMESPACE)]
 
 
+def _container_statuses(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*pod["status"].get("initContainerStatuses", []), *pod["status"].get("containerStatuses", [])]
+
+
 def _pod_restarts(installation: Installation) -> dict[str, int]:
-    restarts = {}
+    return {
+        pod["metadata"]["name"]: sum(s.get("restartCount", 0) for s in _container_statuses(pod))
+        for pod in _release_pods(installation)
+    }
+
+
+def _restart_evidence(installation: Installation) -> str:
+    """Why each restarted container ended (its last state) and what it printed before it did."""
+    evidence = []
     for pod in _release_pods(installation):
-        statuses = [
-            *pod["status"].get("initContainerStatuses", []),
-            *pod["status"].get("containerStatuses", []),
-        ]
-        restarts[pod["metadata"]["name"]] = sum(s.get("restartCount", 0) for s in statuses)
-    return restarts
+        namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        for status in _container_statuses(pod):
+            if status.get("restartCount"):
+                previous = installation.kubectl(
+                    "logs",
+                    name,
+                    "-c",
+                    status["name"],
+                    "--previous",
+                    "--tail=40",
+                    check=False,
+                    namespace=namespace,
+                )
+                evidence.append(f"{name}/{status['name']}: {json.dumps(status.get('lastState'))}\n{previous}")
+    return "\n".join(evidence)
 
 
 # ---- 1 --------------------------------------------------------------------------------------------
@@ -108,7 +129,8 @@ def test_1_install_brings_every_pod_ready_without_a_restart(installed: Installat
             continue
         ready = {c["type"]: c["status"] for c in pod["status"]["conditions"]}.get("Ready")
         assert phase == "Running" and ready == "True", (pod["metadata"]["name"], phase, ready)
-    assert _pod_restarts(installed) == dict.fromkeys(_pod_restarts(installed), 0)
+    restarts = _pod_restarts(installed)
+    assert restarts == dict.fromkeys(restarts, 0), _restart_evidence(installed)
 
 
 # ---- 2 --------------------------------------------------------------------------------------------
