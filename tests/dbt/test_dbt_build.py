@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ class Pipeline:
         self.full_dbt = DbtRunner(work / "dbt-full", env={"DBT_SCHEMA": FULL_REFRESH_SCHEMA})
         self.loaded_objects: list[dict[str, Any]] = []
         self.turned_invalid_order_id: int | None = None
+        self.multi_day: dict[str, Any] = {}
 
     def generate(self, day: int) -> Day:
         folder, summary = self.work / f"day{day}", self.work / f"day{day}.json"
@@ -151,6 +153,35 @@ class Pipeline:
             raw = RawObject(obj["key"], Path(obj["location"]), load_rank[obj["key"]])
             objects.setdefault(obj["source"], []).append(raw)
         return customer_360(objects, rejected)
+
+    def extra_object(self, source: str, name: str, day: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """A hand-written lake object of `source` for generated day `day` (landed with that day)."""
+        location = self.work / f"{name}.csv"
+        with location.open("w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(
+                {
+                    k: ("" if v is None else v.isoformat() if hasattr(v, "isoformat") else v)
+                    for k, v in row.items()
+                }
+                for row in rows
+            )
+        key = f"raw/{source}/dt=2026-11-{day + 1:02d}/{name}.csv"
+        return {"source": source, "key": key, "location": str(location)}
+
+    def replace_dropping_some(self, obj: dict[str, Any], id_column: str) -> dict[str, set[int]]:
+        """Replace `obj` by a copy without some of its records: newer versions of records loaded
+        elsewhere too (an older version is current again: *reverted*) and records that are nowhere
+        else (*gone*). Returns the dropped ids by kind."""
+        source, key = obj["source"], f"'{obj['key']}'"
+        ids = f"select {id_column} from staging.{source} where _source_key"
+        reverted = self.query(f"{ids} = {key} intersect {ids} <> {key} order by 1 limit 15")
+        gone = self.query(f"{ids} = {key} except {ids} <> {key} order by 1 limit 15")
+        dropped = {"reverted": {r[id_column] for r in reverted}, "gone": {r[id_column] for r in gone}}
+        drop = {str(i) for i in dropped["reverted"] | dropped["gone"]}
+        self.replace(obj, lambda record: record[id_column] not in drop)
+        return dropped
 
     def record_load(self, table: str, key: str) -> None:
         """Rows written into `staging.<table>` by hand under `key` become one load, as the loader
@@ -424,6 +455,162 @@ def test_incremental_run_after_replaced_objects_passes_every_test(pipeline: Pipe
 
 
 def test_incremental_after_replaced_objects_equals_full_refresh(pipeline: Pipeline, replaced) -> None:
+    pipeline.assert_incremental_equals_full_refresh()
+
+
+# ---- more days: late versions, duplicates, orphans finding their user, corrections, replacements
+ORPHAN_ID = 9_000_001  # an order (and later its user) with an id the generator never uses
+ORDER_COLUMNS = (
+    "order_id, customer_id as user_id, ordered_at as order_date, amount, currency, status, updated_at"
+)
+
+
+@pytest.fixture(scope="module")
+def day3(pipeline: Pipeline, replaced: dict[str, Any]) -> DayBuild:
+    """Generated day 2 plus: an *older* version of a current order arriving late (it must lose);
+    an exact copy of a user's current row in a new object (ties go to the later load: same
+    values, new lineage); an order of a user who does not exist yet; a correction that makes a
+    valid ticket invalid."""
+    day = pipeline.generate(2)
+    [current] = pipeline.query(
+        f"select {ORDER_COLUMNS} from production.stg_ecommerce__orders where is_valid"
+        " order by order_id offset 7 limit 1"
+    )
+    late = {
+        **current,
+        "amount": current["amount"] + 1,
+        "updated_at": current["updated_at"] - timedelta(days=30),
+    }
+    orphan = {**current, "order_id": ORPHAN_ID, "user_id": ORPHAN_ID, "updated_at": "2026-11-03T10:00:00Z"}
+    [user] = pipeline.query(
+        "select u.user_id, u.name, u.email, u.phone, u.address, u.country, u.created_at, u.updated_at"
+        " from staging.users u join production.stg_user_db__users s on s.customer_id = u.user_id"
+        " and s._source_key = u._source_key and s._line_number = u._line_number"
+        " order by u.user_id offset 5 limit 1"
+    )
+    [ticket] = pipeline.query(
+        "select ticket_id, customer_id as user_id, created_at, resolved_at, status, priority, channel,"
+        " csat, updated_at from production.stg_support_desk__support_tickets where is_valid"
+        " order by ticket_id offset 3 limit 1"
+    )
+    broken_ticket = {
+        **ticket,
+        "status": "resolved",
+        "resolved_at": ticket["created_at"] - timedelta(hours=1),
+        "updated_at": "2026-11-03T11:00:00Z",
+    }
+    day.summary["objects"] += [
+        pipeline.extra_object("orders", "orders-late", 2, [late, orphan]),
+        pipeline.extra_object("users", "users-resent", 2, [user]),
+        pipeline.extra_object("support_tickets", "tickets-correction", 2, [broken_ticket]),
+    ]
+    pipeline.land_and_load(day)
+    pipeline.multi_day = {
+        "late": current,
+        "resent_user": user["user_id"],
+        "broken_ticket": ticket["ticket_id"],
+    }
+    return day, pipeline.transform(freshness=False)
+
+
+@pytest.fixture(scope="module")
+def day4(pipeline: Pipeline, day3: DayBuild) -> DayBuild:
+    """Generated day 3 plus: the orphan's user arrives; a newer version of the order a day-2
+    correction invalidated makes it valid again; and day 3's generated orders object is replaced
+    by a copy without some records (the issue-14 case, this time on top of incremental days)."""
+    day3_day, _ = day3
+    day = pipeline.generate(3)
+    user = {
+        "user_id": ORPHAN_ID,
+        "name": "Found Later",
+        "email": "found@example.org",
+        "phone": None,
+        "address": None,
+        "country": "DE",
+        "created_at": "2026-11-04T08:00:00Z",
+        "updated_at": "2026-11-04T08:00:00Z",
+    }
+    [invalid] = pipeline.query(
+        f"select {ORDER_COLUMNS} from production.stg_ecommerce__orders"
+        f" where order_id = {pipeline.turned_invalid_order_id}"
+    )
+    assert not pipeline.query(
+        f"select 1 from production.fct_orders where order_id = {pipeline.turned_invalid_order_id}"
+    )
+    valid_again = {**invalid, "amount": abs(invalid["amount"]), "updated_at": "2026-11-04T09:00:00Z"}
+    day.summary["objects"] += [
+        pipeline.extra_object("users", "users-found", 3, [user]),
+        pipeline.extra_object("orders", "orders-valid-again", 3, [valid_again]),
+    ]
+    # the day's objects are loaded first (they carry new versions of day-3 orders), then the
+    # replacement; one dbt run takes in both
+    for obj in day.summary["objects"]:
+        pipeline.s3.upload_file(obj["location"], pipeline.settings.s3_bucket, obj["key"])
+    pipeline.load()
+    [generated] = [
+        o for o in day3_day.summary["objects"] if o["source"] == "orders" and o.get("batch") == "0001"
+    ]
+    pipeline.multi_day["dropped"] = pipeline.replace_dropping_some(generated, "order_id")
+    pipeline.load()
+    pipeline.loaded_objects += day.summary["objects"]
+    return day, pipeline.transform(freshness=False)
+
+
+def assert_every_step_passed(results: dict[str, DbtResult]) -> None:
+    for step, result in results.items():
+        by_node = result.statuses()
+        assert not {n: s for n, s in by_node.items() if s in {"error", "fail", "skipped"}}, step
+
+
+def test_day3_keeps_the_newer_version_counts_duplicates_once_and_keeps_orphans(
+    pipeline: Pipeline, day3: DayBuild
+) -> None:
+    _, results = day3
+    assert_every_step_passed(results)
+    late = pipeline.multi_day["late"]
+    [kept] = pipeline.query(
+        f"select amount, updated_at from production.fct_orders where order_id = {late['order_id']}"
+    )
+    assert (kept["amount"], kept["updated_at"]) == (late["amount"], late["updated_at"])
+    [resent] = pipeline.query(
+        "select _source_key, count(*) over () as n from production.stg_user_db__users"
+        f" where customer_id = {pipeline.multi_day['resent_user']}"
+    )
+    assert resent["_source_key"].endswith("users-resent.csv") and resent["n"] == 1
+    [orphan] = pipeline.query(f"select customer_id from production.fct_orders where order_id = {ORPHAN_ID}")
+    assert orphan["customer_id"] == -1
+    ticket = pipeline.multi_day["broken_ticket"]
+    gone = f"select 1 from production.fct_support_tickets where ticket_id = {ticket}"
+    assert pipeline.query(gone) == []
+    assert_same_rows(pipeline.actual_customer_360(), pipeline.expected_customer_360())
+
+
+def test_day3_incremental_equals_full_refresh(pipeline: Pipeline, day3: DayBuild) -> None:
+    pipeline.assert_incremental_equals_full_refresh()
+
+
+def test_day4_orphan_finds_its_user_corrections_revert_and_replacements_follow(
+    pipeline: Pipeline, day4: DayBuild
+) -> None:
+    _, results = day4
+    assert_every_step_passed(results)
+    [order] = pipeline.query(
+        f"select f.customer_id, c.order_count from production.fct_orders f"
+        f" join production.customer_360 c using (customer_id) where f.order_id = {ORPHAN_ID}"
+    )
+    assert order["customer_id"] == ORPHAN_ID and order["order_count"] >= 1
+    back = f"select 1 from production.fct_orders where order_id = {pipeline.turned_invalid_order_id}"
+    assert pipeline.query(back) == [{"?column?": 1}]
+    dropped = pipeline.multi_day["dropped"]
+    assert dropped["reverted"] and dropped["gone"]
+    current = {r["order_id"] for r in pipeline.query("select order_id from production.stg_ecommerce__orders")}
+    missing = sorted(dropped["reverted"] - current)
+    assert not missing
+    assert not dropped["gone"] & current
+    assert_same_rows(pipeline.actual_customer_360(), pipeline.expected_customer_360())
+
+
+def test_day4_incremental_equals_full_refresh(pipeline: Pipeline, day4: DayBuild) -> None:
     pipeline.assert_incremental_equals_full_refresh()
 
 
