@@ -50,8 +50,23 @@ def run(argv: list[str], env: dict[str, str]) -> float:
 def dbt_step(args: tuple[str, ...], env: dict[str, str], target: Path) -> tuple[float, float]:
     """(process wall seconds, dbt's own elapsed seconds) of one dbt command."""
     wall = run([str(BIN / "dbt"), *args], env)
-    elapsed = json.loads((target / "run_results.json").read_text())["elapsed_time"]
-    return wall, elapsed
+    results = json.loads((target / "run_results.json").read_text())
+    return wall, results["elapsed_time"]
+
+
+def where_the_time_goes(target: Path) -> str:
+    """The last dbt command's seconds in models vs tests (summed over threads), slowest nodes."""
+    nodes = json.loads((target / "run_results.json").read_text())["results"]
+    kind = {"model": 0.0, "test": 0.0, "other": 0.0}
+    for node in nodes:
+        prefix = node["unique_id"].split(".")[0]
+        key = prefix if prefix in kind else ("test" if prefix == "unit_test" else "other")
+        kind[key] += node["execution_time"]
+    slowest = sorted(nodes, key=lambda n: -n["execution_time"])[:3]
+    top = ", ".join(f"{n['unique_id'].split('.')[2]} {n['execution_time']:.1f}s" for n in slowest)
+    return (
+        f"models {kind['model']:.1f}s, tests {kind['test']:.1f}s, other {kind['other']:.1f}s; slowest: {top}"
+    )
 
 
 def land_day(day: int, args: argparse.Namespace, settings: HarnessSettings, env: dict[str, str]) -> None:
@@ -69,6 +84,7 @@ def transform(label: str, env: dict[str, str], target: Path, extra: tuple[str, .
         wall, elapsed = dbt_step(args + (extra if name == "marts" else ()), env, target)
         total_wall, total_dbt = total_wall + wall, total_dbt + elapsed
         print(f"  {label:<12} {name:<9} wall {wall:7.1f}s   dbt {elapsed:7.1f}s", flush=True)
+        print(f"  {'':<12} {'':<9} {where_the_time_goes(target)}", flush=True)
     print(f"  {label:<12} {'total':<9} wall {total_wall:7.1f}s   dbt {total_dbt:7.1f}s", flush=True)
 
 
