@@ -19,6 +19,15 @@ LOADS_TABLE = "_loads"
 REJECTED_ROWS_TABLE = "_rejected_rows"
 LINEAGE_COLUMNS = ("_source_key", "_loaded_at", "_line_number")
 
+# The warehouse's login roles (the privilege model of charts/customer360/files/warehouse-init.sql,
+# the chart's warehouse.roles defaults): the loader writes `staging`, dbt reads it and writes
+# `production`, analysts read `production`; Airflow keeps its metadata in a database of its own.
+LOADER_ROLE = "c360_loader"
+DBT_ROLE = "c360_dbt"
+ANALYST_ROLE = "c360_analyst"
+AIRFLOW_ROLE = "airflow"
+AIRFLOW_DATABASE = "airflow"
+
 # The value domain of every timestamp: [TIMESTAMP_MIN, TIMESTAMP_MAX), UTC. Wide enough for any
 # real sign-up, order or ticket; narrow enough to refuse the sentinels exports use for "no date"
 # (0001-01-01, 1900-01-01, 1970-01-01, 9999-12-31) and to keep dim_date's calendar small.

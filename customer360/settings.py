@@ -102,10 +102,12 @@ class Settings(BaseSettings):
         return self._secret("s3_secret_access_key")
 
     # --- derived connection strings ------------------------------------------------------------
-    def warehouse_dsn(self, database: str | None = None) -> str:
-        """libpq URI of the warehouse (or another database on the same server)."""
+    def warehouse_dsn(self, database: str | None = None, login_role: str | None = None) -> str:
+        """libpq URI of the warehouse (or another database on the same server), as `pg_user` or
+        as one of the privilege model's roles (see :meth:`task_env`)."""
+        user, password = self._login(login_role)
         return (
-            f"postgresql://{quote(self.pg_user, safe='')}:{quote(self.password, safe='')}"
+            f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}"
             f"@{self.pg_host}:{self.pg_port}/{database or self.pg_database}"
         )
 
@@ -117,13 +119,35 @@ class Settings(BaseSettings):
             "region_name": self.s3_region,
         }
 
-    def task_env(self) -> dict[str, str]:
-        """Environment of every pipeline task: what a pod gets from its ConfigMap + Secret."""
+    def role_password(self, role: str) -> str:
+        """The password of one of the warehouse's login roles (contract.LOADER_ROLE, ...), as the
+        local harness generated it (`<role>_password` in the credentials file)."""
+        stored = self._stored_secrets.get(f"{role}_password")
+        if not stored:
+            raise RuntimeError(
+                f"no generated password for the warehouse role {role!r} in {self.secrets_file}; "
+                "run `c360-stack up` (or `make up`) first"
+            )
+        return stored
+
+    def _login(self, login_role: str | None) -> tuple[str, str]:
+        if login_role is None:
+            return self.pg_user, self.password
+        return login_role, self.role_password(login_role)
+
+    def task_env(self, login_role: str | None = None) -> dict[str, str]:
+        """Environment of every pipeline task: what a pod gets from its ConfigMap + Secret.
+
+        `login_role` logs the task in as that role of the privilege model instead of `pg_user`,
+        as the chart's task Secrets do (the local runtime: loader steps as the loader role, dbt
+        steps as the dbt role).
+        """
+        user, password = self._login(login_role)
         return {
             "C360_PG_HOST": self.pg_host,
             "C360_PG_PORT": str(self.pg_port),
-            "C360_PG_USER": self.pg_user,
-            "C360_PG_PASSWORD": self.password,
+            "C360_PG_USER": user,
+            "C360_PG_PASSWORD": password,
             "C360_PG_DATABASE": self.pg_database,
             "C360_S3_ENDPOINT_URL": self.s3_endpoint_url,
             "C360_S3_ACCESS_KEY_ID": self.access_key_id,

@@ -18,6 +18,7 @@ from typing import Any
 from psycopg2 import sql
 
 from customer360.contract import (
+    AIRFLOW_DATABASE,
     PRODUCTION_SCHEMA,
     REJECTED_ROWS_TABLE,
     SOURCES,
@@ -25,7 +26,6 @@ from customer360.contract import (
 )
 from customer360.tasks.local_process import dbt_target_dir, local_step_env
 from customer360.tasks.steps import DBT_STEPS, mart_models
-from harness.embedded_airflow.env import AIRFLOW_DATABASE
 from harness.settings import HarnessSettings
 from harness.stack import postgres
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import secrets
 
+from customer360.contract import AIRFLOW_ROLE, ANALYST_ROLE, DBT_ROLE, LOADER_ROLE
 from customer360.settings import Settings
 
 # Names of the Airflow connections (docs/interfaces.md, Names).
 POSTGRES_CONN_ID = "postgres_warehouse"
 S3_CONN_ID = "minio_s3"
+# Login roles of the privilege model the embedded warehouse gets (as the chart's does).
+WAREHOUSE_ROLES = (LOADER_ROLE, DBT_ROLE, ANALYST_ROLE, AIRFLOW_ROLE)
 
 
 class HarnessSettings(Settings):
@@ -40,21 +43,26 @@ class HarnessSettings(Settings):
     dbt_docs_port: int = 8081
 
     def ensure_generated_secrets(self) -> None:
-        """Create the embedded stack's credentials once; later calls keep what is there."""
-        if self.secrets_file.exists():
+        """Create the embedded stack's credentials once (the superuser's, the S3 keys and one
+        password per warehouse role); later calls keep what is there and add what is missing."""
+        stored = json.loads(self.secrets_file.read_text()) if self.secrets_file.exists() else {}
+        wanted = {
+            "pg_password": lambda: secrets.token_urlsafe(24),
+            "s3_access_key_id": lambda: "c360" + secrets.token_hex(8),
+            "s3_secret_access_key": lambda: secrets.token_urlsafe(32),
+            **{f"{role}_password": lambda: secrets.token_urlsafe(24) for role in WAREHOUSE_ROLES},
+        }
+        missing = {name: make() for name, make in wanted.items() if name not in stored}
+        if not missing:
             return
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        generated = {
-            "pg_password": secrets.token_urlsafe(24),
-            "s3_access_key_id": "c360" + secrets.token_hex(8),
-            "s3_secret_access_key": secrets.token_urlsafe(32),
-        }
         self.secrets_file.touch(mode=0o600)
-        self.secrets_file.write_text(json.dumps(generated, indent=2))
+        self.secrets_file.write_text(json.dumps(stored | missing, indent=2))
         self.__dict__.pop("_stored_secrets", None)
 
     def airflow_postgres_conn_uri(self) -> str:
-        return self.warehouse_dsn().replace("postgresql://", "postgres://", 1)
+        """`postgres_warehouse` logs in as the analyst role (reads `production`), as in the chart."""
+        return self.warehouse_dsn(login_role=ANALYST_ROLE).replace("postgresql://", "postgres://", 1)
 
     def airflow_s3_conn_json(self) -> str:
         """Airflow connection `minio_s3` in JSON form (endpoint_url lives in `extra`)."""

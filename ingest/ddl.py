@@ -177,11 +177,14 @@ def _current_version(cur: PgCursor) -> int:
 
 def _migrate(cur: PgCursor, migrations: Sequence[Migration]) -> list[int]:
     cur.execute("select pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, DDL_LOCK_OBJECT))
-    # CREATE SCHEMA IF NOT EXISTS still needs CREATE on the database; a loader role that was
-    # handed an existing schema may not have it, so only create what is really missing.
+    # The schema belongs to the warehouse's privilege model (charts/customer360/files/
+    # warehouse-init.sql, which makes the loader its owner), not to a migration.
     cur.execute("select to_regnamespace(%s)", (STAGING_SCHEMA,))
     if cur.fetchone()[0] is None:
-        cur.execute(sql.SQL("create schema {}").format(sql.Identifier(STAGING_SCHEMA)))
+        raise SchemaDriftError(
+            f"schema {STAGING_SCHEMA} does not exist in this database; the warehouse's init SQL "
+            "creates it (the chart's postgres init script, or `c360-stack up` locally)"
+        )
     cur.execute(
         sql.SQL(
             """

@@ -46,14 +46,16 @@ def command_line(argv: Sequence[str]) -> str:
     return shlex.join(argv)
 
 
-def local_step_env(step_env: Mapping[str, str], base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's env + ``Settings.task_env()`` + the step's extras (later wins).
+def local_step_env(
+    step_env: Mapping[str, str], base: Mapping[str, str] | None = None, login_role: str | None = None
+) -> dict[str, str]:
+    """This process's env + ``Settings.task_env(login_role)`` + the step's extras (later wins).
 
     The interpreter's bin directory goes first on ``PATH``: Airflow may be started without the
     virtualenv activated, and the step's console scripts live next to ``sys.executable``.
     """
     env = dict(os.environ if base is None else base)
-    env.update(get_settings().task_env())
+    env.update(get_settings().task_env(login_role))
     env.update(step_env)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([bin_dir, *[p for p in env.get("PATH", "").split(os.pathsep) if p]])

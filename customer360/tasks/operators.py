@@ -87,7 +87,8 @@ class LocalStepOperator(StepOperatorBase, BaseOperator):
         self._process: subprocess.Popen[str] | None = None
 
     def execute(self, context: Any) -> None:
-        env = local_step_env(self.extra_env)
+        # The role the chart's Secret gives this step's pod: a missing grant fails here too.
+        env = local_step_env(self.extra_env, login_role=self.step.image.warehouse_role)
         started = time.time()
         try:
             run_streaming(

@@ -19,7 +19,15 @@ from pathlib import Path
 
 import yaml
 
-from customer360.contract import LAKE_BUCKET, PRODUCTION_SCHEMA, RAW_PREFIX, SOURCES, STAGING_SCHEMA
+from customer360.contract import (
+    DBT_ROLE,
+    LAKE_BUCKET,
+    LOADER_ROLE,
+    PRODUCTION_SCHEMA,
+    RAW_PREFIX,
+    SOURCES,
+    STAGING_SCHEMA,
+)
 from customer360.settings import PROJECT_ROOT, Settings
 
 
@@ -35,6 +43,12 @@ class ImageKind(StrEnum):
 
     PIPELINE = "pipeline"
     DBT = "dbt"
+
+    @property
+    def warehouse_role(self) -> str:
+        """The role its steps log in as: the pipeline image's as the loader (its pods get the task
+        Secret), the dbt image's as dbt (the dbt Secret); the local runtime does the same."""
+        return DBT_ROLE if self is ImageKind.DBT else LOADER_ROLE
 
 
 # Labels on every task pod, so `kubectl logs -l customer360/step=ingest-users` works.

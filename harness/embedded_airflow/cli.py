@@ -12,9 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from harness.embedded_airflow.env import AIRFLOW_DATABASE, airflow_env
+from harness.embedded_airflow.env import airflow_env
 from harness.settings import HarnessSettings
-from harness.stack import postgres
 
 
 def airflow_executable() -> str:
@@ -62,8 +61,8 @@ def run_airflow(
 
 
 def migrate(settings: HarnessSettings, *, log_file: Path | None = None) -> None:
-    """Create Airflow's metadata database on the embedded server if missing, then ``airflow db migrate``."""
-    postgres.create_database(settings, AIRFLOW_DATABASE)
+    """``airflow db migrate`` into Airflow's metadata database (the embedded stack's privilege model
+    created it, owned by Airflow's role)."""
     code = run_airflow(settings, ["db", "migrate"], log_file=log_file)
     if code != 0:
         where = f"; see {log_file}" if log_file else ""

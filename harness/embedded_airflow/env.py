@@ -19,10 +19,10 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from customer360.contract import AIRFLOW_DATABASE, AIRFLOW_ROLE
 from customer360.settings import PROJECT_ROOT
 from harness.settings import HarnessSettings
 
-AIRFLOW_DATABASE = "airflow"
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 ADMIN_USER = "admin"
 DAGS_FOLDER = PROJECT_ROOT / "dags"
@@ -85,8 +85,11 @@ def ensure_admin_password(paths: AirflowPaths) -> str:
 
 
 def metadata_db_uri(settings: HarnessSettings) -> str:
-    """SQLAlchemy URI of Airflow's own database, on the embedded PostgreSQL next to the warehouse."""
-    return settings.warehouse_dsn(AIRFLOW_DATABASE).replace("postgresql://", "postgresql+psycopg2://", 1)
+    """SQLAlchemy URI of Airflow's own database, on the embedded PostgreSQL next to the warehouse,
+    as Airflow's own role (the privilege model creates both, as in the chart)."""
+    return settings.warehouse_dsn(AIRFLOW_DATABASE, login_role=AIRFLOW_ROLE).replace(
+        "postgresql://", "postgresql+psycopg2://", 1
+    )
 
 
 def api_base_url(settings: HarnessSettings) -> str:

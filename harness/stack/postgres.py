@@ -27,8 +27,17 @@ from psycopg2 import sql
 from psycopg2.extensions import connection as Connection
 from psycopg2.extensions import cursor as Cursor
 
-from customer360.contract import PRODUCTION_SCHEMA, STAGING_SCHEMA
-from harness.settings import HarnessSettings
+from customer360.contract import (
+    AIRFLOW_DATABASE,
+    AIRFLOW_ROLE,
+    ANALYST_ROLE,
+    DBT_ROLE,
+    LOADER_ROLE,
+    PRODUCTION_SCHEMA,
+    STAGING_SCHEMA,
+)
+from customer360.settings import PROJECT_ROOT
+from harness.settings import WAREHOUSE_ROLES, HarnessSettings
 from harness.stack.errors import StackError
 from harness.stack.layout import StackPaths, log_tail
 from harness.stack.ports import PortSpec, bind_failure
@@ -41,6 +50,8 @@ with warnings.catch_warnings():
 
 SYSTEM_USER = "embedded_postgres"
 START_TIMEOUT_S = 60
+# The privilege model, shared with the chart (its postgres init script runs the same file).
+WAREHOUSE_INIT_SQL = PROJECT_ROOT / "charts" / "customer360" / "files" / "warehouse-init.sql"
 STOP_TIMEOUT_S = 60
 
 # Laptop tuning. Durability stays on (fsync, synchronous_commit): the loader's atomicity tests
@@ -252,9 +263,11 @@ def postgres_state(settings: HarnessSettings) -> PostgresState:
     return PostgresState(pid, port, True, "up")
 
 
-def start(settings: HarnessSettings) -> bool:
+def start(settings: HarnessSettings, *, prepare_warehouse: bool = True) -> bool:
     """Start the server unless it already runs; return True when it was started now.
 
+    With `prepare_warehouse` (the stack always), the warehouse and its privilege model are made
+    ready too (:func:`ensure_warehouse`); without, the server is as bare as a fresh data directory.
     Raises StackError when our server runs with other settings (e.g. another port).
     """
     paths = StackPaths.of(settings)
@@ -265,7 +278,8 @@ def start(settings: HarnessSettings) -> bool:
                 f"PostgreSQL of {paths.state_dir} (pid {state.pid}) {state.detail}; "
                 "run `c360-stack down` and `c360-stack up` again"
             )
-        ensure_warehouse(settings)
+        if prepare_warehouse:
+            ensure_warehouse(settings)
         return False
 
     user = _run_as()
@@ -291,7 +305,8 @@ def start(settings: HarnessSettings) -> bool:
         if taken is not None:
             raise taken from None
         raise
-    ensure_warehouse(settings)
+    if prepare_warehouse:
+        ensure_warehouse(settings)
     return True
 
 
@@ -359,16 +374,69 @@ def create_database(settings: HarnessSettings, name: str) -> bool:
 
 
 def ensure_warehouse(settings: HarnessSettings) -> None:
-    """The warehouse database with its `staging` and `production` schemas (idempotent)."""
-    create_database(settings, settings.pg_database)
+    """The warehouse database with the chart's privilege model applied (idempotent).
+
+    On a new warehouse, the init SQL the chart's postgres image runs (WAREHOUSE_INIT_SQL) creates
+    the login roles, Airflow's database and the `staging`/`production` schemas with their grants,
+    so the local steps run with exactly the cluster's privileges.
+    """
+    if create_database(settings, settings.pg_database):
+        _apply_warehouse_init(settings)
+        return
     with _cursor(settings) as cur:
-        for schema in (STAGING_SCHEMA, PRODUCTION_SCHEMA):
-            cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        cur.execute("select 1 from pg_roles where rolname = %s", (LOADER_ROLE,))
+        has_roles = cur.fetchone() is not None
+    if not has_roles:
+        raise StackError(
+            f"the embedded warehouse in {StackPaths.of(settings).pg_data} predates the least-privilege "
+            f"roles ({LOADER_ROLE}, ...); recreate it: `c360-stack down`, delete that directory, "
+            "`c360-stack up` (the local warehouse's data is lost; the lake keeps the raw files)"
+        )
+
+
+def _apply_warehouse_init(settings: HarnessSettings) -> None:
+    """Run WAREHOUSE_INIT_SQL as the chart's init script does: psql, the roles' names as
+    variables, their passwords from the environment."""
+    variables = {
+        "loader_role": LOADER_ROLE,
+        "dbt_role": DBT_ROLE,
+        "analyst_role": ANALYST_ROLE,
+        "airflow_role": AIRFLOW_ROLE,
+        "airflow_db": AIRFLOW_DATABASE,
+        "warehouse_db": settings.pg_database,
+    }
+    argv = [_pg_bin("psql"), "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1"]
+    argv += ["--host", settings.pg_host, "--port", str(settings.pg_port)]
+    argv += ["--username", settings.pg_user, "--dbname", settings.pg_database]
+    for name, value in variables.items():
+        argv += ["-v", f"{name}={value}"]
+    argv += ["--file", str(WAREHOUSE_INIT_SQL)]
+    env = {
+        **os.environ,
+        "PGPASSWORD": settings.password,
+        **{
+            f"C360_{role.removeprefix('c360_').upper()}_PASSWORD": settings.role_password(role)
+            for role in WAREHOUSE_ROLES
+        },
+    }
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise StackError(f"the warehouse's init SQL ({WAREHOUSE_INIT_SQL}) failed: {done.stderr.strip()}")
 
 
 def reset_warehouse(settings: HarnessSettings) -> None:
-    """Drop and recreate `staging` and `production` (everything in them is lost)."""
+    """Drop everything in `staging` and `production`; the schemas and their grants stay."""
     with _cursor(settings) as cur:
-        for schema in (STAGING_SCHEMA, PRODUCTION_SCHEMA):
-            cur.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
-            cur.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
+        cur.execute(
+            """
+            select case c.relkind when 'v' then 'view' when 'm' then 'materialized view' else 'table' end,
+                   n.nspname, c.relname
+            from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = any(%s) and c.relkind in ('r', 'p', 'v', 'm')
+            """,
+            ([STAGING_SCHEMA, PRODUCTION_SCHEMA],),
+        )
+        for kind, schema, name in cur.fetchall():
+            cur.execute(
+                sql.SQL("drop {} if exists {} cascade").format(sql.SQL(kind), sql.Identifier(schema, name))
+            )

@@ -19,6 +19,7 @@ from chart_render import find, render_chart
 from customer360.settings import PROJECT_ROOT
 from harness.embedded_airflow.env import airflow_env
 from harness.settings import HarnessSettings
+from harness.stack.isolated import foreign_env_keys
 
 # (section, option): why the runtimes differ.
 DIFFERENCES = {
@@ -50,12 +51,17 @@ def _variables(env: dict[str, str]) -> dict[tuple[str, str], str]:
 
 @pytest.fixture(scope="module")
 def laptop(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
-    settings = HarnessSettings(
-        state_dir=tmp_path_factory.mktemp("state"),
-        pg_password="x",
-        s3_access_key_id="x",
-        s3_secret_access_key="x",
-    )
+    # The laptop's defaults, not the ports a session stack started earlier put in os.environ.
+    with pytest.MonkeyPatch.context() as patch:
+        for key in foreign_env_keys():
+            patch.delenv(key)
+        settings = HarnessSettings(
+            state_dir=tmp_path_factory.mktemp("state"),
+            pg_password="x",
+            s3_access_key_id="x",
+            s3_secret_access_key="x",
+        )
+    settings.ensure_generated_secrets()  # the warehouse roles' passwords
     return _variables(airflow_env(settings, base={}))
 
 

@@ -117,13 +117,18 @@ def test_dsn_quotes_special_characters_and_round_trips() -> None:
     assert parse_dsn(settings.warehouse_dsn("airflow"))["dbname"] == "airflow"
 
 
-def test_airflow_connections_carry_endpoint_and_keys() -> None:
+def test_airflow_connections_carry_endpoint_and_keys(tmp_path: Path) -> None:
+    (tmp_path / "credentials.json").write_text(json.dumps({"c360_analyst_password": "pw/1"}))
     settings = get_harness_settings(
-        pg_password="pw/1", s3_access_key_id="AK", s3_secret_access_key="S+K", s3_endpoint_url="http://h:1"
+        state_dir=tmp_path,
+        pg_password="super",
+        s3_access_key_id="AK",
+        s3_secret_access_key="S+K",
+        s3_endpoint_url="http://h:1",
     )
     env = settings.airflow_connection_env()
-    assert env["AIRFLOW_CONN_POSTGRES_WAREHOUSE"].startswith("postgres://")
-    assert "pw%2F1" in env["AIRFLOW_CONN_POSTGRES_WAREHOUSE"]
+    # Airflow's warehouse connection reads as the analyst role, never as the superuser
+    assert env["AIRFLOW_CONN_POSTGRES_WAREHOUSE"].startswith("postgres://c360_analyst:pw%2F1@")
     s3 = json.loads(env["AIRFLOW_CONN_MINIO_S3"])
     assert (s3["login"], s3["password"]) == ("AK", "S+K")
     assert s3["extra"]["endpoint_url"] == "http://h:1"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from psycopg2.extensions import connection as Connection
 
+from customer360.contract import DBT_ROLE, LOADER_ROLE
 from customer360.tasks.local_process import local_step_env, run_streaming
 from customer360.tasks.steps import mart_models
 from harness.demo_report import task_states
@@ -67,6 +68,14 @@ def test_dag_runs_green_and_fills_the_marts(
     assert _count(pg_conn, "select count(*) from production.customer_360") == _count(
         pg_conn, "select count(distinct user_id) from staging.users"
     )
+    # Each step ran as the role the chart's Secrets give its pod (docs/architecture.md, Privileges).
+    with pg_conn.cursor() as cur:
+        cur.execute(
+            "select n.nspname, array_agg(distinct pg_get_userbyid(c.relowner)) from pg_class c"
+            " join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname in ('staging', 'production') and c.relkind in ('r', 'v') group by 1"
+        )
+        assert dict(cur.fetchall()) == {"staging": [LOADER_ROLE], "production": [DBT_ROLE]}
     assert (loaded / "dbt-target" / "index.html").exists()  # dbt_docs_generate wrote the site
     assert (loaded / "dbt-target" / "run_results" / "dbt_build_marts.json").exists()
 

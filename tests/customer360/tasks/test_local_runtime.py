@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from customer360.contract import DBT_ROLE, LOADER_ROLE
 from customer360.tasks.local_process import (
     StepFailedError,
     keep_dbt_run_results,
@@ -32,7 +33,12 @@ class Timeout(Exception):
 @pytest.fixture(autouse=True)
 def task_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Explicit settings so task_env() works without a running stack."""
-    monkeypatch.setenv("C360_STATE_DIR", str(tmp_path / "state"))
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    # What `c360-stack up` generates: the password each step's warehouse role logs in with.
+    roles = {f"{role}_password": f"{role}-secret" for role in (LOADER_ROLE, DBT_ROLE)}
+    (state_dir / "credentials.json").write_text(json.dumps(roles))
+    monkeypatch.setenv("C360_STATE_DIR", str(state_dir))
     monkeypatch.setenv("C360_PG_PASSWORD", "pg-secret")
     monkeypatch.setenv("C360_S3_ACCESS_KEY_ID", "key-id")
     monkeypatch.setenv("C360_S3_SECRET_ACCESS_KEY", "key-secret")
@@ -114,6 +120,16 @@ def test_child_gets_the_task_env_of_a_pod_and_step_extras_win() -> None:
         "DBT_TARGET": "override",
         "EXTRA": "from-step",
     }
+
+
+@pytest.mark.parametrize(("kind", "role"), [(ImageKind.PIPELINE, LOADER_ROLE), (ImageKind.DBT, DBT_ROLE)])
+def test_each_step_logs_in_to_the_warehouse_as_its_own_role(
+    kind: ImageKind, role: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As in the chart's task Secrets: loader steps as the loader role, dbt steps as the dbt role."""
+    code = "import os; print('login', os.environ['C360_PG_USER'], os.environ['C360_PG_PASSWORD'])"
+    LocalStepOperator(step=StepConfig(name="probe", image=kind, argv=(PY, "-c", code))).execute(context={})
+    assert f"login {role} {role}-secret" in capsys.readouterr().out
 
 
 def test_venv_bin_is_first_on_path_so_console_scripts_resolve() -> None:

@@ -23,7 +23,11 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("C360_PG_PASSWORD", "p@ss/word")
     monkeypatch.setenv("C360_S3_ACCESS_KEY_ID", "kid")
     monkeypatch.setenv("C360_S3_SECRET_ACCESS_KEY", "ksecret")
-    return get_harness_settings(state_dir=tmp_path / "state", pg_port=61000, airflow_port=61080)
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    roles = {"c360_loader": "l", "c360_dbt": "d", "c360_analyst": "an@lyst", "airflow": "a/f"}
+    (state_dir / "credentials.json").write_text(json.dumps({f"{r}_password": p for r, p in roles.items()}))
+    return get_harness_settings(state_dir=state_dir, pg_port=61000, airflow_port=61080)
 
 
 def test_env_points_airflow_at_the_state_dir_the_repo_dags_and_the_embedded_db(settings) -> None:
@@ -32,9 +36,9 @@ def test_env_points_airflow_at_the_state_dir_the_repo_dags_and_the_embedded_db(s
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(PROJECT_ROOT / "dags")
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
     assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
-    # the password is URL-quoted, the database is Airflow's own, not the warehouse
+    # Airflow's own role and database, not the warehouse; the password is URL-quoted
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == (
-        "postgresql+psycopg2://c360:p%40ss%2Fword@127.0.0.1:61000/airflow"
+        "postgresql+psycopg2://airflow:a%2Ff@127.0.0.1:61000/airflow"
     )
     assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
     assert env["AIRFLOW__API__PORT"] == "61080"
@@ -43,7 +47,8 @@ def test_env_points_airflow_at_the_state_dir_the_repo_dags_and_the_embedded_db(s
 
 def test_connections_come_from_env_and_tasks_see_the_same_settings(settings) -> None:
     env = airflow_env(settings, base={})
-    assert env["AIRFLOW_CONN_POSTGRES_WAREHOUSE"].startswith("postgres://c360:")
+    # the warehouse connection reads `production` as the analyst, as the chart's does
+    assert env["AIRFLOW_CONN_POSTGRES_WAREHOUSE"].startswith("postgres://c360_analyst:an%40lyst@")
     assert json.loads(env["AIRFLOW_CONN_MINIO_S3"])["login"] == "kid"
     assert env["C360_PG_PORT"] == "61000"
     assert env["C360_STATE_DIR"] == str(settings.state_dir)
