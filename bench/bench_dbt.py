@@ -2,10 +2,11 @@
 
 Starts a private embedded stack (real PostgreSQL + real S3, free ports, temp state dir),
 generates day 0 for --users users into the lake, loads it with `c360-ingest`, and times the DAG's
-dbt steps (full build: staging views + tests, snapshot, marts + tests); then day 1 lands and is
-loaded, and the same steps run incrementally; finally `build --selector marts --full-refresh`
-for comparison. For every step it prints the wall time of the `dbt` process (startup and parse
-included) and dbt's own execution time, plus the row counts of the marts.
+dbt steps (full build: staging + tests, snapshot, marts + tests); then days 1 and 2 land and are
+loaded, and the same steps run incrementally, then once more with nothing new (no-op); finally
+`build --selector marts --full-refresh` for comparison. For every step it prints the wall time
+of the `dbt` process (startup and parse included) and dbt's own execution time, plus the row
+counts of the marts.
 
     .venv/bin/python bench/bench_dbt.py --users 100000
 """
@@ -49,8 +50,23 @@ def run(argv: list[str], env: dict[str, str]) -> float:
 def dbt_step(args: tuple[str, ...], env: dict[str, str], target: Path) -> tuple[float, float]:
     """(process wall seconds, dbt's own elapsed seconds) of one dbt command."""
     wall = run([str(BIN / "dbt"), *args], env)
-    elapsed = json.loads((target / "run_results.json").read_text())["elapsed_time"]
-    return wall, elapsed
+    results = json.loads((target / "run_results.json").read_text())
+    return wall, results["elapsed_time"]
+
+
+def where_the_time_goes(target: Path) -> str:
+    """The last dbt command's seconds in models vs tests (summed over threads), slowest nodes."""
+    nodes = json.loads((target / "run_results.json").read_text())["results"]
+    kind = {"model": 0.0, "test": 0.0, "other": 0.0}
+    for node in nodes:
+        prefix = node["unique_id"].split(".")[0]
+        key = prefix if prefix in kind else ("test" if prefix == "unit_test" else "other")
+        kind[key] += node["execution_time"]
+    slowest = sorted(nodes, key=lambda n: -n["execution_time"])[:3]
+    top = ", ".join(f"{n['unique_id'].split('.')[2]} {n['execution_time']:.1f}s" for n in slowest)
+    return (
+        f"models {kind['model']:.1f}s, tests {kind['test']:.1f}s, other {kind['other']:.1f}s; slowest: {top}"
+    )
 
 
 def land_day(day: int, args: argparse.Namespace, settings: HarnessSettings, env: dict[str, str]) -> None:
@@ -68,6 +84,7 @@ def transform(label: str, env: dict[str, str], target: Path, extra: tuple[str, .
         wall, elapsed = dbt_step(args + (extra if name == "marts" else ()), env, target)
         total_wall, total_dbt = total_wall + wall, total_dbt + elapsed
         print(f"  {label:<12} {name:<9} wall {wall:7.1f}s   dbt {elapsed:7.1f}s", flush=True)
+        print(f"  {'':<12} {'':<9} {where_the_time_goes(target)}", flush=True)
     print(f"  {label:<12} {'total':<9} wall {total_wall:7.1f}s   dbt {total_dbt:7.1f}s", flush=True)
 
 
@@ -109,9 +126,11 @@ def main() -> None:
         run([str(BIN / "dbt"), "parse"], env)  # parse once, so the steps below time partial parsing
         transform("full", env, work / "target")
         print(f"  rows after day 0: {row_counts(settings)}")
-        land_day(1, args, settings, env)
-        transform("incremental", env, work / "target")
-        print(f"  rows after day 1: {row_counts(settings)}")
+        for day in (1, 2):
+            land_day(day, args, settings, env)
+            transform(f"day {day}", env, work / "target")
+            print(f"  rows after day {day}: {row_counts(settings)}")
+        transform("no-op", env, work / "target")  # nothing new in staging
         wall, elapsed = dbt_step(("build", "--selector", "marts", "--full-refresh"), env, work / "target")
         print(f"  {'full-refresh':<12} {'marts':<9} wall {wall:7.1f}s   dbt {elapsed:7.1f}s")
 

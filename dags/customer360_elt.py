@@ -10,6 +10,10 @@ after it runs.
 `lake.raw` (by `customer360_new_day`). Loads are idempotent (an object already loaded with the same
 ETag is skipped), so an extra run only rebuilds the marts.
 
+**Incremental, with a weekly full refresh**: daily runs take in only what the new loads changed
+(docs/data-model.md, "Incremental design"). Every Sunday's run (UTC, by `run_after`), and any run
+triggered with `{"full_refresh": true}`, rebuilds staging and the marts with `--full-refresh`.
+
 **Runtime**: every task is one container command built by `customer360.tasks.build_step_task`: a pod
 when `C360_TASK_RUNTIME=kubernetes`, a local subprocess of the same argv otherwise. Logs of a pod:
 `kubectl logs -l customer360/step=<task-id-with-dashes> --tail=-1`; finished pods are kept (a day
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable
+from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param
 
 from customer360.tasks import build_step_task
 from customer360.tasks.assets import LAKE_RAW
@@ -32,6 +36,7 @@ from customer360.tasks.steps import (
     DBT_SNAPSHOT,
     DBT_SOURCE_FRESHNESS,
     ingest_steps,
+    with_full_refresh_arg,
 )
 
 with DAG(
@@ -46,14 +51,19 @@ with DAG(
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=3),
     tags=["customer360", "elt", "dbt"],
+    params={
+        "full_refresh": Param(
+            False, type="boolean", description="Rebuild staging and the marts from the raw tables."
+        ),
+    },
     default_args={"owner": "data-platform"},
 ) as dag:
     # Each step carries its retries (the loads retry, dbt does not), timeout and outlets.
     loads = [build_step_task(step) for step in ingest_steps()]
     freshness = build_step_task(DBT_SOURCE_FRESHNESS)
-    staging = build_step_task(DBT_BUILD_STAGING)
+    staging = build_step_task(with_full_refresh_arg(DBT_BUILD_STAGING))
     snapshot = build_step_task(DBT_SNAPSHOT)
-    marts = build_step_task(DBT_BUILD_MARTS)
+    marts = build_step_task(with_full_refresh_arg(DBT_BUILD_MARTS))
     docs = build_step_task(DBT_DOCS_GENERATE)
 
     loads >> freshness >> staging >> snapshot >> marts >> docs

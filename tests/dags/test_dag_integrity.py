@@ -204,3 +204,18 @@ def test_a_manual_trigger_without_logical_date_simulates_the_day_it_runs(new_day
 
 def test_new_day_starts_paused(new_day: DAG) -> None:
     assert new_day.is_paused_upon_creation is True
+
+
+def test_dbt_builds_refresh_fully_on_sundays_and_on_request(elt: DAG) -> None:
+    def rendered_last_arg(task_id: str, run_after: datetime, full_refresh: bool) -> str:
+        task = elt.get_task(task_id)
+        context = {"dag_run": SimpleNamespace(run_after=run_after), "params": {"full_refresh": full_refresh}}
+        return task.render_template(task.argv[-1], context, jinja_env=elt.get_template_env())
+
+    sunday, monday = datetime(2026, 11, 8, 2, tzinfo=UTC), datetime(2026, 11, 9, 2, tzinfo=UTC)
+    assert elt.params["full_refresh"] is False
+    for task_id in ("dbt_build_staging", "dbt_build_marts"):
+        assert rendered_last_arg(task_id, sunday, False) == "--full-refresh"
+        assert rendered_last_arg(task_id, monday, True) == "--full-refresh"
+        assert rendered_last_arg(task_id, monday, False) == "--no-fail-fast"  # dbt's default
+    assert "{{" not in " ".join(elt.get_task("dbt_snapshot").argv)

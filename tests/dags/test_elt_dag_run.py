@@ -2,7 +2,7 @@
 
 One small generated dataset; the DAG runs through `airflow dags test` with its metadata DB on the
 session's embedded PostgreSQL, exactly as `make demo` runs it. Then a row that breaks a marts test
-is slipped into staging and the dbt tail of the DAG is rerun: the dbt task must fail and the task
+is slipped into the warehouse and the dbt tail of the DAG is rerun: the dbt task must fail and the task
 after it must not run.
 """
 
@@ -83,12 +83,19 @@ def test_dag_runs_green_and_fills_the_marts(
 def test_failing_marts_test_fails_its_task_and_stops_the_rest(
     loaded: Path, clean_stack_module: HarnessSettings, pg_conn: Connection
 ) -> None:
-    # A "user" that claims the unknown customer's id -1: dim_customers gets it twice and its
-    # unique test (severity error) fails.
+    # A "user" that claims the unknown customer's id -1, so that dim_customers has it twice and its
+    # unique test (severity error) fails, whichever way the marts build: a full refresh (on a
+    # Sunday) rebuilds dim_customers from the staging model, a daily run keeps the rows of
+    # unchanged ids, so the duplicate goes into both.
     with pg_conn.cursor() as cur:
         cur.execute(
-            "insert into staging.users select -1, name, email, phone, address, country, created_at, "
-            "updated_at, _source_key, _loaded_at, _line_number + 1000000 from staging.users limit 1"
+            "insert into production.stg_user_db__users select (jsonb_populate_record("
+            "null::production.stg_user_db__users, to_jsonb(u) || '{\"customer_id\": -1}')).*"
+            " from production.stg_user_db__users u where customer_id > 0 limit 1"
+        )
+        cur.execute(
+            "insert into production.dim_customers"
+            " select * from production.dim_customers where customer_id = -1"
         )
     try:
         code = airflow_cli.dags_test(
@@ -100,7 +107,11 @@ def test_failing_marts_test_fails_its_task_and_stops_the_rest(
         )
     finally:
         with pg_conn.cursor() as cur:
-            cur.execute("delete from staging.users where user_id = -1")
+            cur.execute("delete from production.stg_user_db__users where customer_id = -1")
+            cur.execute(
+                "delete from production.dim_customers where customer_id = -1 and ctid <> "
+                "(select min(ctid) from production.dim_customers where customer_id = -1)"
+            )
 
     states = {task.task_id: task.state for task in task_states(clean_stack_module, DAG_ID)}
     assert code != 0

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,18 @@ WARN_TESTS_BY_DIRT = {
     ("support_tickets", "orphan_user_id"): "warn_stg_tickets_orphan_customer",
     ("support_tickets", "resolved_before_created"): "warn_stg_tickets_resolved_before_created",
 }
+FULL_REFRESH_SCHEMA = "production_full"
+# What incremental runs build, with the key to order by (the snapshot keeps history: not compared).
+INCREMENTAL_TABLES = {
+    "stg_user_db__users": "customer_id",
+    "stg_ecommerce__orders": "order_id",
+    "stg_support_desk__support_tickets": "ticket_id",
+    "dim_customers": "customer_id",
+    "dim_date": "date_day",
+    "fct_orders": "order_id",
+    "fct_support_tickets": "ticket_id",
+    "customer_360": "customer_id",
+}
 # The loader refuses what these count, so on loaded data they find nothing.
 DOMAIN_WARN_TESTS = (
     "warn_stg_orders_out_of_domain",
@@ -61,8 +74,11 @@ class Pipeline:
 
     def __init__(self, settings: Settings, conn: Connection, s3: BaseClient, dbt: DbtRunner, work: Path):
         self.settings, self.conn, self.s3, self.dbt, self.work = settings, conn, s3, dbt, work
+        # the same project, building into a schema of its own: the full refresh to compare with
+        self.full_dbt = DbtRunner(work / "dbt-full", env={"DBT_SCHEMA": FULL_REFRESH_SCHEMA})
         self.loaded_objects: list[dict[str, Any]] = []
         self.turned_invalid_order_id: int | None = None
+        self.multi_day: dict[str, Any] = {}
 
     def generate(self, day: int) -> Day:
         folder, summary = self.work / f"day{day}", self.work / f"day{day}.json"
@@ -138,6 +154,63 @@ class Pipeline:
             objects.setdefault(obj["source"], []).append(raw)
         return customer_360(objects, rejected)
 
+    def extra_object(self, source: str, name: str, day: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """A hand-written lake object of `source` for generated day `day` (landed with that day)."""
+        location = self.work / f"{name}.csv"
+        with location.open("w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(
+                {
+                    k: ("" if v is None else v.isoformat() if hasattr(v, "isoformat") else v)
+                    for k, v in row.items()
+                }
+                for row in rows
+            )
+        key = f"raw/{source}/dt=2026-11-{day + 1:02d}/{name}.csv"
+        return {"source": source, "key": key, "location": str(location)}
+
+    def replace_dropping_some(self, obj: dict[str, Any], id_column: str) -> dict[str, set[int]]:
+        """Replace `obj` by a copy without some of its records: newer versions of records loaded
+        elsewhere too (an older version is current again: *reverted*) and records that are nowhere
+        else (*gone*). Returns the dropped ids by kind."""
+        source, key = obj["source"], f"'{obj['key']}'"
+        ids = f"select {id_column} from staging.{source} where _source_key"
+        reverted = self.query(f"{ids} = {key} intersect {ids} <> {key} order by 1 limit 15")
+        gone = self.query(f"{ids} = {key} except {ids} <> {key} order by 1 limit 15")
+        dropped = {"reverted": {r[id_column] for r in reverted}, "gone": {r[id_column] for r in gone}}
+        drop = {str(i) for i in dropped["reverted"] | dropped["gone"]}
+        self.replace(obj, lambda record: record[id_column] not in drop)
+        return dropped
+
+    def record_load(self, table: str, key: str) -> None:
+        """Rows written into `staging.<table>` by hand under `key` become one load, as the loader
+        would record it: one `_loaded_at` for them all and their `_loads` row."""
+        self.query(
+            f"with moment as (select clock_timestamp() as at),"
+            f" stamped as (update staging.{table} set _loaded_at = (select at from moment)"
+            f" where _source_key = '{key}' returning 1)"
+            f" insert into staging._loads (source_key, source, etag, rows_loaded, rows_rejected,"
+            f" loaded_at, seconds) select '{key}', '{table}', 'by-hand', (select count(*) from stamped),"
+            f" 0, at, 0 from moment returning 1"
+        )
+
+    def forget_load(self, table: str, key: str) -> None:
+        """Delete what `record_load` added: the rows and their `_loads` row."""
+        self.query(f"delete from staging.{table} where _source_key = '{key}' returning 1")
+        self.query(f"delete from staging._loads where source_key = '{key}' returning 1")
+
+    def assert_incremental_equals_full_refresh(self) -> None:
+        """Every staging table and mart built so far, incrementally day after day in `production`,
+        equals a full refresh of the same staging data built beside it (schema `production_full`,
+        every model and test but the snapshot), row for row and column for column."""
+        self.full_dbt("build", "--exclude", "resource_type:snapshot", "--full-refresh")
+        for table, key in INCREMENTAL_TABLES.items():
+            incremental = self.query(f"select * from production.{table} order by {key}")
+            full = self.query(f"select * from {FULL_REFRESH_SCHEMA}.{table} order by {key}")
+            assert len(incremental) == len(full), table
+            assert incremental == full, table
+
     def actual_customer_360(self) -> dict[int, dict[str, Any]]:
         return {row["customer_id"]: row for row in self.query("select * from production.customer_360")}
 
@@ -153,7 +226,10 @@ def pipeline(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:
     work = tmp_path_factory.mktemp("dbt-build")
-    yield Pipeline(clean_stack_module, pg_conn, s3_client, DbtRunner(work / "dbt"), work)
+    pipeline = Pipeline(clean_stack_module, pg_conn, s3_client, DbtRunner(work / "dbt"), work)
+    pipeline.query(f"drop schema if exists {FULL_REFRESH_SCHEMA} cascade; select 1")
+    yield pipeline
+    pipeline.query(f"drop schema if exists {FULL_REFRESH_SCHEMA} cascade; select 1")
 
 
 @pytest.fixture(scope="module")
@@ -287,8 +363,12 @@ def test_docs_site_has_every_built_column_documented_and_the_lineage(
 # ---- day 2: incremental ------------------------------------------------------------------------
 def test_incremental_run_merges_the_new_batch(pipeline: Pipeline, day2: DayBuild) -> None:
     _, results = day2
-    run = {node_name(r["unique_id"]): r for r in results["marts"].results}
-    assert run["fct_orders"]["adapter_response"]["_message"].startswith("MERGE")
+    # the day's run rewrote the rows of what changed, not the tables
+    rewritten = [("staging", "stg_ecommerce__orders"), ("marts", "fct_orders"), ("marts", "customer_360")]
+    for step, model in rewritten:
+        run = {node_name(r["unique_id"]): r for r in results[step].results}
+        [total] = pipeline.query(f"select count(*) as n from production.{model}")
+        assert 0 < run[model]["adapter_response"]["rows_affected"] < total["n"] / 5, model
     # day 2 carries new versions of day-1 orders: the fact must show their latest status
     [changed] = pipeline.query(
         "select count(*) as n from production.fct_orders f"
@@ -322,15 +402,7 @@ def test_snapshot_keeps_the_previous_version_of_changed_customers(pipeline: Pipe
 
 
 def test_incremental_equals_full_refresh(pipeline: Pipeline, day2: DayBuild) -> None:
-    incremental = {
-        "fct_orders": pipeline.table("fct_orders", "order_id"),
-        "fct_support_tickets": pipeline.table("fct_support_tickets", "ticket_id"),
-        "customer_360": pipeline.table("customer_360", "customer_id"),
-    }
-    pipeline.dbt("build", "--selector", "marts", "--full-refresh")
-    for name, rows in incremental.items():
-        key = {"fct_orders": "order_id", "fct_support_tickets": "ticket_id"}.get(name, "customer_id")
-        assert pipeline.table(name, key) == rows, name
+    pipeline.assert_incremental_equals_full_refresh()
 
 
 # ---- replaced objects: the incremental run after the loader replaced lake objects --------------
@@ -383,15 +455,163 @@ def test_incremental_run_after_replaced_objects_passes_every_test(pipeline: Pipe
 
 
 def test_incremental_after_replaced_objects_equals_full_refresh(pipeline: Pipeline, replaced) -> None:
-    incremental = {
-        "fct_orders": pipeline.table("fct_orders", "order_id"),
-        "fct_support_tickets": pipeline.table("fct_support_tickets", "ticket_id"),
-        "customer_360": pipeline.table("customer_360", "customer_id"),
+    pipeline.assert_incremental_equals_full_refresh()
+
+
+# ---- more days: late versions, duplicates, orphans finding their user, corrections, replacements
+ORPHAN_ID = 9_000_001  # an order (and later its user) with an id the generator never uses
+ORDER_COLUMNS = (
+    "order_id, customer_id as user_id, ordered_at as order_date, amount, currency, status, updated_at"
+)
+
+
+@pytest.fixture(scope="module")
+def day3(pipeline: Pipeline, replaced: dict[str, Any]) -> DayBuild:
+    """Generated day 2 plus: an *older* version of a current order arriving late (it must lose);
+    an exact copy of a user's current row in a new object (ties go to the later load: same
+    values, new lineage); an order of a user who does not exist yet; a correction that makes a
+    valid ticket invalid."""
+    day = pipeline.generate(2)
+    [current] = pipeline.query(
+        f"select {ORDER_COLUMNS} from production.stg_ecommerce__orders where is_valid"
+        " order by order_id offset 7 limit 1"
+    )
+    late = {
+        **current,
+        "amount": current["amount"] + 1,
+        "updated_at": current["updated_at"] - timedelta(days=30),
     }
-    pipeline.dbt("build", "--selector", "marts", "--full-refresh")
-    for name, rows in incremental.items():
-        key = {"fct_orders": "order_id", "fct_support_tickets": "ticket_id"}.get(name, "customer_id")
-        assert pipeline.table(name, key) == rows, name
+    orphan = {**current, "order_id": ORPHAN_ID, "user_id": ORPHAN_ID, "updated_at": "2026-11-03T10:00:00Z"}
+    [user] = pipeline.query(
+        "select u.user_id, u.name, u.email, u.phone, u.address, u.country, u.created_at, u.updated_at"
+        " from staging.users u join production.stg_user_db__users s on s.customer_id = u.user_id"
+        " and s._source_key = u._source_key and s._line_number = u._line_number"
+        " order by u.user_id offset 5 limit 1"
+    )
+    [ticket] = pipeline.query(
+        "select ticket_id, customer_id as user_id, created_at, resolved_at, status, priority, channel,"
+        " csat, updated_at from production.stg_support_desk__support_tickets where is_valid"
+        " order by ticket_id offset 3 limit 1"
+    )
+    broken_ticket = {
+        **ticket,
+        "status": "resolved",
+        "resolved_at": ticket["created_at"] - timedelta(hours=1),
+        "updated_at": "2026-11-03T11:00:00Z",
+    }
+    day.summary["objects"] += [
+        pipeline.extra_object("orders", "orders-late", 2, [late, orphan]),
+        pipeline.extra_object("users", "users-resent", 2, [user]),
+        pipeline.extra_object("support_tickets", "tickets-correction", 2, [broken_ticket]),
+    ]
+    pipeline.land_and_load(day)
+    pipeline.multi_day = {
+        "late": current,
+        "resent_user": user["user_id"],
+        "broken_ticket": ticket["ticket_id"],
+    }
+    return day, pipeline.transform(freshness=False)
+
+
+@pytest.fixture(scope="module")
+def day4(pipeline: Pipeline, day3: DayBuild) -> DayBuild:
+    """Generated day 3 plus: the orphan's user arrives; a newer version of the order a day-2
+    correction invalidated makes it valid again; and day 3's generated orders object is replaced
+    by a copy without some records (the issue-14 case, this time on top of incremental days)."""
+    day3_day, _ = day3
+    day = pipeline.generate(3)
+    user = {
+        "user_id": ORPHAN_ID,
+        "name": "Found Later",
+        "email": "found@example.org",
+        "phone": None,
+        "address": None,
+        "country": "DE",
+        "created_at": "2026-11-04T08:00:00Z",
+        "updated_at": "2026-11-04T08:00:00Z",
+    }
+    [invalid] = pipeline.query(
+        f"select {ORDER_COLUMNS} from production.stg_ecommerce__orders"
+        f" where order_id = {pipeline.turned_invalid_order_id}"
+    )
+    assert not pipeline.query(
+        f"select 1 from production.fct_orders where order_id = {pipeline.turned_invalid_order_id}"
+    )
+    valid_again = {**invalid, "amount": abs(invalid["amount"]), "updated_at": "2026-11-04T09:00:00Z"}
+    day.summary["objects"] += [
+        pipeline.extra_object("users", "users-found", 3, [user]),
+        pipeline.extra_object("orders", "orders-valid-again", 3, [valid_again]),
+    ]
+    # the day's objects are loaded first (they carry new versions of day-3 orders), then the
+    # replacement; one dbt run takes in both
+    for obj in day.summary["objects"]:
+        pipeline.s3.upload_file(obj["location"], pipeline.settings.s3_bucket, obj["key"])
+    pipeline.load()
+    [generated] = [
+        o for o in day3_day.summary["objects"] if o["source"] == "orders" and o.get("batch") == "0001"
+    ]
+    pipeline.multi_day["dropped"] = pipeline.replace_dropping_some(generated, "order_id")
+    pipeline.load()
+    pipeline.loaded_objects += day.summary["objects"]
+    return day, pipeline.transform(freshness=False)
+
+
+def assert_every_step_passed(results: dict[str, DbtResult]) -> None:
+    for step, result in results.items():
+        by_node = result.statuses()
+        assert not {n: s for n, s in by_node.items() if s in {"error", "fail", "skipped"}}, step
+
+
+def test_day3_keeps_the_newer_version_counts_duplicates_once_and_keeps_orphans(
+    pipeline: Pipeline, day3: DayBuild
+) -> None:
+    _, results = day3
+    assert_every_step_passed(results)
+    late = pipeline.multi_day["late"]
+    [kept] = pipeline.query(
+        f"select amount, updated_at from production.fct_orders where order_id = {late['order_id']}"
+    )
+    assert (kept["amount"], kept["updated_at"]) == (late["amount"], late["updated_at"])
+    [resent] = pipeline.query(
+        "select _source_key, count(*) over () as n from production.stg_user_db__users"
+        f" where customer_id = {pipeline.multi_day['resent_user']}"
+    )
+    assert resent["_source_key"].endswith("users-resent.csv") and resent["n"] == 1
+    [orphan] = pipeline.query(f"select customer_id from production.fct_orders where order_id = {ORPHAN_ID}")
+    assert orphan["customer_id"] == -1
+    ticket = pipeline.multi_day["broken_ticket"]
+    gone = f"select 1 from production.fct_support_tickets where ticket_id = {ticket}"
+    assert pipeline.query(gone) == []
+    assert_same_rows(pipeline.actual_customer_360(), pipeline.expected_customer_360())
+
+
+def test_day3_incremental_equals_full_refresh(pipeline: Pipeline, day3: DayBuild) -> None:
+    pipeline.assert_incremental_equals_full_refresh()
+
+
+def test_day4_orphan_finds_its_user_corrections_revert_and_replacements_follow(
+    pipeline: Pipeline, day4: DayBuild
+) -> None:
+    _, results = day4
+    assert_every_step_passed(results)
+    [order] = pipeline.query(
+        f"select f.customer_id, c.order_count from production.fct_orders f"
+        f" join production.customer_360 c using (customer_id) where f.order_id = {ORPHAN_ID}"
+    )
+    assert order["customer_id"] == ORPHAN_ID and order["order_count"] >= 1
+    back = f"select 1 from production.fct_orders where order_id = {pipeline.turned_invalid_order_id}"
+    assert pipeline.query(back) == [{"?column?": 1}]
+    dropped = pipeline.multi_day["dropped"]
+    assert dropped["reverted"] and dropped["gone"]
+    current = {r["order_id"] for r in pipeline.query("select order_id from production.stg_ecommerce__orders")}
+    missing = sorted(dropped["reverted"] - current)
+    assert not missing
+    assert not dropped["gone"] & current
+    assert_same_rows(pipeline.actual_customer_360(), pipeline.expected_customer_360())
+
+
+def test_day4_incremental_equals_full_refresh(pipeline: Pipeline, day4: DayBuild) -> None:
+    pipeline.assert_incremental_equals_full_refresh()
 
 
 # ---- values outside the contract's domain already in staging ---------------------------------
@@ -405,16 +625,18 @@ def test_values_outside_the_domain_never_stop_the_daily_build(pipeline: Pipeline
     cid = customer["customer_id"]
     rows = [
         f"insert into staging.orders values (990000001, {cid}, 'infinity', 10.00, 'USD', 'placed',"
-        " now(), 'out-of-domain', now(), 2)",
+        " now(), 'out-of-domain-orders', now(), 2)",
         f"insert into staging.orders values (990000002, {cid}, now(), 'NaN', 'USD', 'delivered',"
-        " now(), 'out-of-domain', now(), 3)",
+        " now(), 'out-of-domain-orders', now(), 3)",
         "insert into staging.support_tickets values (990000003, 1, now(), 'infinity', 'resolved', 'low',"
-        " 'chat', 5, now(), 'out-of-domain', now(), 4)",
+        " 'chat', 5, now(), 'out-of-domain-support_tickets', now(), 4)",
         "insert into staging.users values (990000004, 'Ancient', null, null, null, null, '0001-01-01',"
-        " now(), 'out-of-domain', now(), 5)",
+        " now(), 'out-of-domain-users', now(), 5)",
     ]
     for insert in rows:
         pipeline.query(insert + " returning 1")
+    for table in ("orders", "support_tickets", "users"):
+        pipeline.record_load(table, f"out-of-domain-{table}")
     try:
         results = pipeline.transform(freshness=False)  # the DAG's steps; each must exit 0
         staging = results["staging"]
@@ -434,29 +656,31 @@ def test_values_outside_the_domain_never_stop_the_daily_build(pipeline: Pipeline
         assert calendar["first"].year >= 2000 and calendar["last"].year < 2100
     finally:
         for table in ("orders", "support_tickets", "users"):
-            pipeline.query(f"delete from staging.{table} where _source_key = 'out-of-domain' returning 1")
+            pipeline.forget_load(table, f"out-of-domain-{table}")
 
 
 # ---- broken inputs: the right test stops the build ---------------------------------------------
 BROKEN_ROWS = [
     # a user whose id collides with the unknown-customer member: dim_customers gets a duplicate key
     "insert into staging.users values (-1, 'Imposter', null, null, null, null, now(), now(),"
-    " 'broken', now(), 1)",
+    " 'broken-users', now(), 1)",
     # a new current version of ticket 1 with a status the contract does not know
     "insert into staging.support_tickets values (1, 1, now(), null, 'escalated', 'low', 'chat', null,"
-    " now() + interval '1 day', 'broken', now(), 1)",
+    " now() + interval '1 day', 'broken-support_tickets', now(), 1)",
 ]
 
 
 def test_broken_inputs_fail_the_right_tests(pipeline: Pipeline, day2: DayBuild) -> None:
     for insert in BROKEN_ROWS:
         pipeline.query(insert + " returning 1")
+    for table in ("users", "support_tickets"):
+        pipeline.record_load(table, f"broken-{table}")
     try:
         # both broken rows in one build (every model and test, no snapshot): two tests must fail
         result = pipeline.dbt("build", "--exclude", "resource_type:snapshot", check=False)
     finally:
         for table in ("users", "support_tickets"):
-            pipeline.query(f"delete from staging.{table} where _source_key = 'broken' returning 1")
+            pipeline.forget_load(table, f"broken-{table}")
     statuses = result.statuses()
     assert result.returncode == 1
     failed = {name for name, status in statuses.items() if status in {"fail", "error"}}

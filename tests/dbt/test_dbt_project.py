@@ -180,7 +180,8 @@ def test_profile_takes_every_credential_from_the_environment() -> None:
             "dbname": "C360_PG_DATABASE",
         }.items():
             assert f"env_var('{variable}')" in str(output[field]), field
-        assert output["schema"] == PRODUCTION_SCHEMA
+        # DBT_SCHEMA only for the tests' side-by-side full refresh; production by default
+        assert output["schema"] == f"{{{{ env_var('DBT_SCHEMA', '{PRODUCTION_SCHEMA}') }}}}"
 
 
 def test_parse_without_credentials_names_the_missing_variable(tmp_path: Path) -> None:

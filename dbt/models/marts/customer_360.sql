@@ -1,3 +1,22 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[{'columns': ['customer_id']}],
+        pre_hook=[
+            "{{ stage_changes(['stg_user_db__users', 'stg_ecommerce__orders',"
+            " 'stg_support_desk__support_tickets']) }}",
+            "{% if is_incremental() %}delete from {{ this }}"
+            " where customer_id in ({{ changed_customers() }}){% endif %}",
+        ],
+        post_hook="{{ consume_changes() }}",
+    )
+}}
+
+-- Incremental (macros/incremental_marts.sql): a daily run rebuilds the customers whose profile,
+-- orders or tickets changed; the facts are current by then (they are its parents).
+
 -- docs/data-model.md (customer_360 columns), column by column: one row per known customer (the "unknown customer"
 -- member and the orphan facts pointing at it are left out), customers without orders included.
 
@@ -7,6 +26,9 @@ customers as (
 
     select * from {{ ref('dim_customers') }}
     where not is_unknown_member
+    {% if is_incremental() %}
+    and customer_id in ({{ changed_customers() }})
+    {% endif %}
 
 ),
 
@@ -15,6 +37,9 @@ revenue_orders as (
     -- fct_orders holds valid orders only; cancelled and returned ones do not count
     select * from {{ ref('fct_orders') }}
     where is_revenue_order
+    {% if is_incremental() %}
+    and customer_id in ({{ changed_customers() }})
+    {% endif %}
 
 ),
 
@@ -22,6 +47,9 @@ tickets as (
 
     -- fct_support_tickets holds valid tickets only
     select * from {{ ref('fct_support_tickets') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers() }})
+    {% endif %}
 
 ),
 

@@ -1,8 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[{'columns': ['customer_id']}],
+        pre_hook=[
+            "{{ stage_changes(['stg_user_db__users']) }}",
+            "{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ changed_customers() }})"
+            " and not is_unknown_member{% endif %}",
+        ],
+        post_hook="{{ consume_changes() }}",
+    )
+}}
+
+-- Incremental (macros/incremental_marts.sql): a daily run rebuilds the changed customers only.
+
 with
 
 customers as (
 
     select * from {{ ref('stg_user_db__users') }}
+    {% if is_incremental() %}
+    where customer_id in ({{ changed_customers() }})
+    {% endif %}
 
 ),
 
@@ -41,5 +61,7 @@ unknown_customer as (
 )
 
 select * from known_customers
+{% if not is_incremental() %}
 union all
 select * from unknown_customer
+{% endif %}

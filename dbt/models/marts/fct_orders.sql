@@ -1,14 +1,23 @@
 {{
     config(
         materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='merge',
+        incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_stale_facts('order_id', ref('stg_ecommerce__orders')) }}",
+        indexes=[
+            {'columns': ['order_id']},
+            {'columns': ['customer_id']},
+            {'columns': ['source_customer_id']},
+        ],
+        pre_hook=[
+            "{{ stage_changes(['stg_ecommerce__orders', 'stg_user_db__users']) }}",
+            "{{ delete_changed_facts('order_id', 'stg_ecommerce__orders') }}",
+        ],
+        post_hook="{{ consume_changes() }}",
     )
 }}
 
--- Read only by the incremental pre_hook (macros/incremental_facts.sql); declared for the DAG:
+-- Incremental (macros/incremental_marts.sql): a daily run rebuilds only the records that changed
+-- in staging and those whose user changed.
 -- depends_on: {{ ref('stg_user_db__users') }}
 -- depends_on: {{ ref('stg_ecommerce__orders') }}
 
@@ -19,7 +28,7 @@ orders as (
     select * from {{ ref('int_orders_assigned_to_customers') }} as assigned
 
     {% if is_incremental() %}
-    where {{ missing_from_fact('order_id', 'assigned') }}
+    where assigned.order_id in ({{ changed_fact_ids('order_id') }})
     {% endif %}
 
 )

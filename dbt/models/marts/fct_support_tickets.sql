@@ -1,14 +1,23 @@
 {{
     config(
         materialized='incremental',
-        unique_key='ticket_id',
-        incremental_strategy='merge',
+        incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_stale_facts('ticket_id', ref('stg_support_desk__support_tickets')) }}",
+        indexes=[
+            {'columns': ['ticket_id']},
+            {'columns': ['customer_id']},
+            {'columns': ['source_customer_id']},
+        ],
+        pre_hook=[
+            "{{ stage_changes(['stg_support_desk__support_tickets', 'stg_user_db__users']) }}",
+            "{{ delete_changed_facts('ticket_id', 'stg_support_desk__support_tickets') }}",
+        ],
+        post_hook="{{ consume_changes() }}",
     )
 }}
 
--- Read only by the incremental pre_hook (macros/incremental_facts.sql); declared for the DAG:
+-- Incremental (macros/incremental_marts.sql): a daily run rebuilds only the records that changed
+-- in staging and those whose user changed.
 -- depends_on: {{ ref('stg_user_db__users') }}
 -- depends_on: {{ ref('stg_support_desk__support_tickets') }}
 
@@ -19,7 +28,7 @@ tickets as (
     select * from {{ ref('int_support_tickets_assigned_to_customers') }} as assigned
 
     {% if is_incremental() %}
-    where {{ missing_from_fact('ticket_id', 'assigned') }}
+    where assigned.ticket_id in ({{ changed_fact_ids('ticket_id') }})
     {% endif %}
 
 )

@@ -1,0 +1,83 @@
+{#-
+    Incremental marts: a day's run rebuilds only the rows of what changed in staging.
+    (docs/data-model.md, "Incremental design", explains it for the reader; this is the how.)
+
+    Every staging run logs the ids whose current version it rewrote or removed in
+    `dbt_changed_ids` (macros/incremental_staging.sql), with the customer of the old and of the
+    new version, under a batch (the dbt invocation). Each incremental mart records the batches it
+    has taken in (`dbt_consumed_batches`): its pre_hook (`stage_changes`) snapshots the upstream
+    batches it has not consumed yet into `<model>__batches` and their ids into `<model>__changed`;
+    the model deletes and rebuilds the rows those ids determine; the post_hook (`consume_changes`)
+    records the batches, in the same transaction. A batch committed while the mart runs is simply
+    new on its next run. A full refresh consumes every batch there is (it reads all of staging).
+
+    Why this equals a full refresh: every mart row is a function of the current staging rows of
+    one id (a fact: its order or ticket, plus whether its user exists; a customer: the user, its
+    orders and its tickets). When none of those changed, the row cannot have changed; when one
+    changed, the id is in `<model>__changed` and the row is rebuilt from staging as it is now.
+-#}
+
+{% macro stage_changes(upstream_models) -%}
+    {%- set name = this.identifier -%}
+    drop table if exists {{ name }}__run;
+    create temporary table {{ name }}__run as select {{ not is_incremental() }} as full_refresh;
+    drop table if exists {{ name }}__batches;
+    create temporary table {{ name }}__batches as
+    select distinct changed.model, changed.batch
+    from {{ ledger('dbt_changed_ids') }} as changed
+    where
+        changed.model in {{ sql_list(upstream_models) }}
+        and not exists (
+            select from {{ ledger('dbt_consumed_batches') }} as consumed
+            where
+                consumed.consumer = '{{ name }}'
+                and consumed.model = changed.model
+                and consumed.batch = changed.batch
+        );
+    drop table if exists {{ name }}__changed;
+    create temporary table {{ name }}__changed as
+    select distinct changed.model, changed.id, changed.customer_id
+    from {{ ledger('dbt_changed_ids') }} as changed
+    inner join {{ name }}__batches as batch
+        on changed.model = batch.model and changed.batch = batch.batch
+    where {{ is_incremental() }};
+    analyze {{ name }}__changed;
+{%- endmacro %}
+
+{% macro consume_changes() -%}
+    {%- set name = this.identifier -%}
+    insert into {{ ledger('dbt_consumed_batches') }} (consumer, model, batch)
+    select '{{ name }}', model, batch from {{ name }}__batches;
+    {{ analyze_if_rebuilt() }}
+{%- endmacro %}
+
+{#- The ids a fact rebuilds: its records that changed in staging, and its records whose user
+    changed (arrived, so an orphan finds its customer, or vanished, so it becomes one). Deleted
+    here; the model inserts those that are (still) valid. -#}
+{% macro delete_changed_facts(id_column, staging_model) -%}
+    {%- set name = this.identifier -%}
+    {%- if is_incremental() -%}
+        drop table if exists {{ name }}__ids;
+        create temporary table {{ name }}__ids as
+        select id as {{ id_column }} from {{ name }}__changed where model = '{{ staging_model }}'
+        union
+        select fact.{{ id_column }}
+        from {{ this }} as fact
+        where fact.source_customer_id in (
+            select id from {{ name }}__changed where model = 'stg_user_db__users'
+        );
+        analyze {{ name }}__ids;
+        delete from {{ this }} where {{ id_column }} in (select {{ id_column }} from {{ name }}__ids);
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The model-side filter of a fact: only the ids the pre_hook deleted. -#}
+{% macro changed_fact_ids(id_column) -%}
+    select {{ id_column }} from {{ this.identifier }}__ids
+{%- endmacro %}
+
+{#- The customers a customer-grain mart rebuilds: every customer whose profile, orders or
+    tickets changed (old and new owner of a changed order or ticket). -#}
+{% macro changed_customers() -%}
+    select customer_id from {{ this.identifier }}__changed where customer_id is not null
+{%- endmacro %}
