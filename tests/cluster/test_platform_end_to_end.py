@@ -300,18 +300,25 @@ def test_7c_after_reinstall_the_warehouse_still_holds_the_marts(
 def test_8_a_failing_dbt_test_fails_the_marts_pod_and_stops_the_docs(
     installed: Installation, warehouse: Any
 ) -> None:
-    # A "user" claiming the unknown customer's id -1: dim_customers gets it twice, its unique test fails.
+    # A "user" claiming the unknown customer's id -1: dim_customers gets it twice, its unique test
+    # fails. It arrives as a load of its own (a row and its `_loads` entry, as the loader records
+    # one), so the incremental staging takes it in as it would on a full refresh.
+    key = "by-hand/claims-the-unknown-member.csv"
     with warehouse.cursor() as cur:
         cur.execute(
-            "insert into staging.users select -1, name, email, phone, address, country, created_at, "
-            "updated_at, _source_key, _loaded_at, _line_number + 1000000 from staging.users limit 1"
+            "with claimed as (insert into staging.users select -1, name, email, phone, address, country,"
+            " created_at, updated_at, %(key)s, now(), 1 from staging.users limit 1 returning 1)"
+            " insert into staging._loads (source_key, source, etag, rows_loaded, rows_rejected, loaded_at,"
+            " seconds) select %(key)s, 'users', 'by-hand', (select count(*) from claimed), 0, now(), 0",
+            {"key": key},
         )
     try:
         run_id = installed.api.trigger(ELT)
         run = installed.api.wait_for_run(ELT, run_id)
     finally:
         with warehouse.cursor() as cur:
-            cur.execute("delete from staging.users where user_id = -1")
+            cur.execute("delete from staging.users where _source_key = %s", (key,))
+            cur.execute("delete from staging._loads where source_key = %s", (key,))
     states = installed.api.task_states(ELT, run_id)
     assert run["state"] == "failed"
     assert states["dbt_build_marts"] == "failed"
