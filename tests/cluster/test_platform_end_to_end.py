@@ -168,13 +168,16 @@ def test_3_every_task_ran_as_its_own_pod_and_kubectl_logs_shows_the_loader(insta
     steps = sorted(pod["metadata"]["labels"]["customer360/step"] for pod in run_pods)
     assert steps == sorted(STEPS)
     assert {pod["status"]["phase"] for pod in run_pods} == {"Succeeded"}
+    # The README's selector, narrowed to this run: once unpaused, the DAG may already have started
+    # another run (new lake data) whose ingest-users pod is still being created.
+    run_label = make_safe_label_value(installed.runs["first"])
     result = lifecycle.kubectl(
         installed.settings,
         "-n",
         TASKS_NAMESPACE,
         "logs",
         "-l",
-        "customer360/step=ingest-users",
+        f"customer360/step=ingest-users,run_id={run_label}",
         "--tail=-1",
         "--max-log-requests=20",
     )
