@@ -26,8 +26,10 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: this machine's environment sets PYTHONDONTWRITEBYTECODE, so without .pyc files
+# written at install every dbt/Airflow process compiles its imports again (dbt: 6 s -> 3 s a start).
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	touch $@
 
 $(HELM):

@@ -5,7 +5,8 @@ Measures, each on private embedded stacks (real PostgreSQL + real S3, free ports
 1. load: the loader from S3 vs `psql \\copy` from local disk vs the seed's `insert_rows`, on orders
    objects of several sizes, with peak RSS (bench/load_compare.py, built on bench/bench_load.py);
 2. scale curve: generate, load, dbt build (tests included), docs at several user counts;
-3. incremental day: day 1 loaded and built, as a fraction of the full build;
+3. incremental days: days 1 and 2 loaded and built, as a fraction of the full build; at the largest
+   user count also days of 0.1x, 1x and 10x the usual volume (time against the day's size);
 4. no-op rerun: every DAG step again with nothing new, and proof nothing changed;
 5. pod overhead on paper, from docs/images.md and the figures above (bench/pod_overhead.py).
 
@@ -40,8 +41,13 @@ import load_compare  # noqa: E402
 import pod_overhead  # noqa: E402
 import scale_curve  # noqa: E402
 
-FULL = {"load_sizes": [100_000, 1_000_000, 5_000_000], "users": [10_000, 100_000, 1_000_000], "repeats": 3}
-QUICK = {"load_sizes": [20_000, 100_000], "users": [2_000], "repeats": 1}
+FULL = {
+    "load_sizes": [100_000, 1_000_000, 5_000_000],
+    "users": [10_000, 100_000, 1_000_000],
+    "repeats": 3,
+    "day_volumes": [0.1, 1.0, 10.0],
+}
+QUICK = {"load_sizes": [20_000, 100_000], "users": [2_000], "repeats": 1, "day_volumes": []}
 FULL_SEED_ROWS, QUICK_SEED_ROWS = 50_000, 5_000
 
 
@@ -73,6 +79,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--load-sizes", type=int, nargs="+", help="orders rows per object (section 1)")
     parser.add_argument("--users", type=int, nargs="+", help="user counts of the scale curve (sections 2-4)")
     parser.add_argument("--repeats", type=int, help="loader/psql runs per size (medians)")
+    parser.add_argument(
+        "--day-volumes",
+        type=float,
+        nargs="*",
+        help="daily volumes of the time-against-day-size days, at the largest user count (section 3b)",
+    )
     parser.add_argument("--seed-rows", type=int, help="rows of the seed's insert_rows slice")
     parser.add_argument("--seed", type=int, default=42, help="generator seed")
     parser.add_argument("--skip-load", action="store_true", help="skip section 1 (keep the last run's)")
@@ -86,6 +98,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.load_sizes = args.load_sizes or preset["load_sizes"]
     args.users = args.users or preset["users"]
     args.repeats = args.repeats or preset["repeats"]
+    args.day_volumes = preset["day_volumes"] if args.day_volumes is None else args.day_volumes
     args.seed_rows = args.seed_rows or (QUICK_SEED_ROWS if args.quick else FULL_SEED_ROWS)
     default_out = (
         ROOT / ".state" / "bench" / "benchmarks.md" if args.quick else ROOT / "docs" / "benchmarks.md"
@@ -97,7 +110,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def outputs(doc: Path) -> dict[str, Path]:
     """Where the JSON and plots go: `<doc dir>/benchmarks/` next to the markdown."""
     folder = doc.parent / doc.stem
-    return {"json": folder / "pipeline.json", "scale": folder / "scale.png", "load": folder / "load.png"}
+    return {
+        "json": folder / "pipeline.json",
+        "scale": folder / "scale.png",
+        "load": folder / "load.png",
+        "day_size": folder / "day-size.png",
+    }
 
 
 def write_report(results: dict[str, Any], doc: Path) -> None:
@@ -109,6 +127,8 @@ def write_report(results: dict[str, Any], doc: Path) -> None:
     if results.get("scale"):
         bench_report.plot_scale(results, paths["scale"])
         pngs["scale"] = paths["scale"].relative_to(doc.parent).as_posix()
+        if bench_report.plot_day_size(results, paths["day_size"]):
+            pngs["day_size"] = paths["day_size"].relative_to(doc.parent).as_posix()
     bench_report.write_doc(doc, bench_report.render(results, pngs))
 
 
@@ -138,6 +158,7 @@ def measure(args: argparse.Namespace, argv: list[str] | None) -> dict[str, Any]:
                 "repeats": args.repeats,
                 "seed_rows": args.seed_rows,
                 "seed": args.seed,
+                "day_volumes": args.day_volumes,
             },
         }
     }
@@ -157,7 +178,8 @@ def measure(args: argparse.Namespace, argv: list[str] | None) -> dict[str, Any]:
         results["scale"] = []
         for users in args.users:
             print(f"[2-4] pipeline at {users:,} users (step logs in {log_dir})", flush=True)
-            results["scale"].append(scale_curve.run_size(users, args.seed, log_dir))
+            volumes = args.day_volumes if users == max(args.users) else []
+            results["scale"].append(scale_curve.run_size(users, args.seed, log_dir, volumes))
             save(results, args.out)
     results["pods"] = pod_overhead.estimate(ROOT / "docs" / "images.md", results.get("scale"))
     results["meta"]["loadavg_end"] = [round(x, 1) for x in os.getloadavg()]

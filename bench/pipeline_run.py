@@ -135,10 +135,11 @@ class PipelineStack:
         step = StepConfig(name="dbt_parse", image=DBT_BUILD_MARTS.image, argv=("dbt", "parse"))
         return self.run_step(step, "setup", {})
 
-    def generate(self, users: int, seed: int, day: int, summary: Path) -> float:
+    def generate(self, users: int, seed: int, day: int, summary: Path, daily_volume: float = 1.0) -> float:
         step = generate_day_step(
             "--users", str(users), "--seed", str(seed), "--day", str(day),
             "--target", f"s3://{LAKE_BUCKET}/{RAW_PREFIX}", "--summary", str(summary),
+            "--daily-volume", f"{daily_volume:g}",
         )  # fmt: skip
         return self.run_step(step, f"day{day}", {})
 

@@ -9,7 +9,9 @@ For a user count N (orders and tickets follow from the generator, about 2.5 and 
    (~1 % new and ~1 % updated users, their orders and tickets) is generated, loaded and built with
    the same dbt steps; its time as a fraction of the full build's;
 3. no-op rerun: every DAG step again with nothing new in the lake; the warehouse state before and
-   after (`_loads`, staging and marts row counts, a checksum of customer_360) must be equal.
+   after (`_loads`, staging and marts row counts, a checksum of customer_360) must be equal;
+4. day sizes (only when asked, `day_volumes`): one more day per volume X, generated with
+   `--daily-volume X`, loaded and built like day 2: time against the day's size.
 """
 
 from __future__ import annotations
@@ -57,8 +59,25 @@ def _pass(times: StageTimes, generate_s: float, rows: int) -> dict[str, Any]:
     }
 
 
-def run_size(users: int, seed: int, log_dir: Path) -> dict[str, Any]:
-    """All three passes for one user count on a fresh stack; returns the figures as a dict."""
+def _day(
+    run: PipelineStack, label: str, generate_s: float, summary: Path, full: dict[str, Any], rows0: int
+) -> dict[str, Any]:
+    """Load and build one generated day; its figures, also as fractions of the full build."""
+    rows, per_source = _rows_of(summary)
+    day = StageTimes()
+    run.run_dag(label, day, docs=False)
+    inc = _pass(day, generate_s, rows) | {"rows_per_source": per_source}
+    inc["fraction_load"] = inc["load_s"] / full["load_s"]
+    inc["fraction_transform"] = inc["transform_s"] / full["transform_s"]
+    inc["fraction_load_transform"] = (inc["load_s"] + inc["transform_s"]) / (
+        full["load_s"] + full["transform_s"]
+    )
+    inc["rows_fraction"] = rows / rows0
+    return inc
+
+
+def run_size(users: int, seed: int, log_dir: Path, day_volumes: list[float] | None = None) -> dict[str, Any]:
+    """All passes for one user count on a fresh stack; returns the figures as a dict."""
     result: dict[str, Any] = {
         "users": users,
         "seed": seed,
@@ -87,15 +106,7 @@ def run_size(users: int, seed: int, log_dir: Path) -> dict[str, Any]:
             result["aged_loads_s"].append(run.age_loads())
             summary = Path(tmp) / f"day{day_k}.json"
             generate_s = run.generate(users, seed, day_k, summary)
-            rows, per_source = _rows_of(summary)
-            day = StageTimes()
-            run.run_dag(f"day{day_k}", day)
-            inc = _pass(day, generate_s, rows) | {"day": day_k, "rows_per_source": per_source}
-            inc["fraction_load"] = inc["load_s"] / result["full"]["load_s"]
-            inc["fraction_transform"] = inc["transform_s"] / result["full"]["transform_s"]
-            full_pipeline = result["full"]["load_s"] + result["full"]["transform_s"]
-            inc["fraction_load_transform"] = (inc["load_s"] + inc["transform_s"]) / full_pipeline
-            inc["rows_fraction"] = rows / rows0
+            inc = _day(run, f"day{day_k}", generate_s, summary, result["full"], rows0) | {"day": day_k}
             result["incremental_days"].append(inc)
             print(f"  {users:,} users: day {day_k} done ({inc['total_s']:.0f}s)", flush=True)
         # The target is about a steady-state day: the last one (the first incremental run after
@@ -123,5 +134,14 @@ def run_size(users: int, seed: int, log_dir: Path) -> dict[str, Any]:
             "unchanged": not changed and noop.load_events.get("loaded", 0) == 0,
         }
         print(f"  {users:,} users: no-op rerun done ({total:.0f}s, unchanged={not changed})", flush=True)
+        result["day_sizes"] = []
+        for offset, volume in enumerate(day_volumes or ()):
+            day_k = INCREMENTAL_DAYS[-1] + 1 + offset
+            run.age_loads()
+            summary = Path(tmp) / f"day{day_k}-volume.json"
+            generate_s = run.generate(users, seed, day_k, summary, daily_volume=volume)
+            point = _day(run, f"day{day_k}-x{volume:g}", generate_s, summary, result["full"], rows0)
+            result["day_sizes"].append(point | {"day": day_k, "daily_volume": volume})
+            print(f"  {users:,} users: day {day_k} at {volume:g}x the volume done", flush=True)
     result["loadavg_end"] = os.getloadavg()
     return result

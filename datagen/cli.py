@@ -111,6 +111,14 @@ def generate_cmd(
     rows_per_object: Annotated[
         int, typer.Option(help="Start a new object after this many data rows.")
     ] = DEFAULT_ROWS_PER_OBJECT,
+    daily_volume: Annotated[
+        float,
+        typer.Option(
+            help="Multiplier on the volume of the days after day 0 (new and updated users, orders, "
+            "tickets; day 0 is unchanged). Keep it the same for every day of a lake: the user ids "
+            "of a day follow from the volumes of the days before."
+        ),
+    ] = 1.0,
 ) -> None:
     """Generate daily batches of users, orders and support_tickets into the lake layout."""
     if sum(option is not None for option in (day, days, through_day)) > 1:
@@ -131,6 +139,7 @@ def generate_cmd(
             start_date=_parse_date(start_date),
             dirt_rates=effective_rates(dirt_rate, _parse_overrides(dirt or [])),
             rows_per_object=rows_per_object,
+            daily_volume=daily_volume,
         )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None

@@ -20,6 +20,7 @@ MAX_DAYS = 3650
 DEFAULT_START_DATE = dt.date(2026, 11, 1)  # fixed, never "today": same arguments -> same bytes
 DEFAULT_SEED = 42
 DEFAULT_ROWS_PER_OBJECT = 1_000_000
+MAX_DAILY_VOLUME = 100.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class GeneratorConfig:
     start_date: dt.date = DEFAULT_START_DATE
     dirt_rates: dict[str, float] = field(default_factory=lambda: effective_rates(1.0))
     rows_per_object: int = DEFAULT_ROWS_PER_OBJECT
+    # Multiplier on the volume of every day after day 0 (new, updated users, orders, tickets).
+    daily_volume: float = 1.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.users <= MAX_USERS:
@@ -140,6 +143,10 @@ class GeneratorConfig:
             raise ValueError(f"--seed must be >= 0, got {self.seed}")
         if self.rows_per_object < 1:
             raise ValueError(f"--rows-per-object must be >= 1, got {self.rows_per_object}")
+        if not 0 < self.daily_volume <= MAX_DAILY_VOLUME:
+            raise ValueError(
+                f"--daily-volume must be within (0, {MAX_DAILY_VOLUME:g}], got {self.daily_volume}"
+            )
         missing = set(DIRT_BY_NAME) - set(self.dirt_rates)
         if missing:
             raise ValueError(f"dirt rates missing for: {', '.join(sorted(missing))}")

@@ -97,6 +97,7 @@ def run_summary(
             "days": days,
             "dirt_rates": config.dirt_rates,
             "rows_per_object": config.rows_per_object,
+            "daily_volume": config.daily_volume,
             "target": target,
         },
         "objects": [asdict(obj) for obj in objects],

@@ -50,6 +50,10 @@ class World:
         self.history_end = self.origin - (WINDOW + 1) * DAY  # history lifecycles end before day -WINDOW
         self._users_as_of = [config.users]  # index k: users existing at the end of day k
 
+    def _volume(self, day: int) -> float:
+        """The days after day 0 carry `daily_volume` times the usual volume; day 0 never changes."""
+        return self.config.daily_volume if day >= 1 else 1.0
+
     # --- time -------------------------------------------------------------------------------
     def day_start(self, day: int) -> int:
         return self.origin + day * DAY
@@ -63,7 +67,8 @@ class World:
         """Users who sign up during day `day` (>= 1); day 0 holds the initial `users`."""
         if day <= 0:
             return 0
-        return round(self.users * NEW_USERS_PER_DAY * _jitter(self.seed, Stream.NEW_USERS, day))
+        jitter = _jitter(self.seed, Stream.NEW_USERS, day)
+        return round(self.users * NEW_USERS_PER_DAY * self._volume(day) * jitter)
 
     def users_as_of(self, day: int) -> int:
         """Number of users (= highest user id) at the end of `day`."""
@@ -78,7 +83,13 @@ class World:
             return 0
         existing = self.users_as_of(day - 1)
         return min(
-            existing, round(existing * UPDATED_USERS_PER_DAY * _jitter(self.seed, Stream.UPDATED_USERS, day))
+            existing,
+            round(
+                existing
+                * UPDATED_USERS_PER_DAY
+                * self._volume(day)
+                * _jitter(self.seed, Stream.UPDATED_USERS, day)
+            ),
         )
 
     def signup_day(self, user_id: int) -> tuple[int, int, int]:
@@ -99,12 +110,18 @@ class World:
     def orders_on(self, day: int) -> int:
         """Orders placed during `day` (any day >= -WINDOW), not counting history orders."""
         return round(
-            self.customers_on(day) * ORDERS_PER_USER_DAY * _jitter(self.seed, Stream.ORDER_COUNT, day)
+            self.customers_on(day)
+            * ORDERS_PER_USER_DAY
+            * self._volume(day)
+            * _jitter(self.seed, Stream.ORDER_COUNT, day)
         )
 
     def tickets_on(self, day: int) -> int:
         return round(
-            self.customers_on(day) * TICKETS_PER_USER_DAY * _jitter(self.seed, Stream.TICKET_COUNT, day)
+            self.customers_on(day)
+            * TICKETS_PER_USER_DAY
+            * self._volume(day)
+            * _jitter(self.seed, Stream.TICKET_COUNT, day)
         )
 
 

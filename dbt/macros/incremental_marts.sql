@@ -44,10 +44,17 @@
     analyze {{ name }}__changed;
 {%- endmacro %}
 
-{% macro consume_changes() -%}
+{#- `rebuilt`: a query of the keys this run deleted and rebuilt (changed_fact_ids or
+    changed_customers), logged for the day's tests (macros/day_scoped_tests.sql). -#}
+{% macro consume_changes(rebuilt) -%}
     {%- set name = this.identifier -%}
     insert into {{ ledger('dbt_consumed_batches') }} (consumer, model, batch)
     select '{{ name }}', model, batch from {{ name }}__batches;
+    {%- if is_incremental() %}
+    insert into {{ ledger('dbt_changed_ids') }} (model, batch, id)
+    select distinct '{{ name }}', '{{ invocation_id }}', rebuilt.key from ({{ rebuilt }}) as rebuilt (key);
+    {%- endif %}
+    {{ record_build() }}
     {{ analyze_if_rebuilt() }}
 {%- endmacro %}
 

@@ -30,7 +30,7 @@
     {{ target.schema }}.{{ name }}
 {%- endmacro %}
 
-{#- on-run-start: the three bookkeeping tables of the incremental models (not dbt models: a
+{#- on-run-start: the bookkeeping tables of the incremental models (not dbt models: a
     model's --full-refresh must not forget what was processed). -#}
 {% macro create_ledgers() %}
     {%- if execute and flags.WHICH in ('build', 'run', 'snapshot') -%}
@@ -47,6 +47,12 @@
             customer_id bigint
         );
         create index if not exists dbt_changed_ids__batch on {{ ledger('dbt_changed_ids') }} (model, batch);
+        create table if not exists {{ ledger('dbt_model_builds') }} (
+            model text not null,
+            batch text not null,
+            full_refresh boolean not null,
+            primary key (model, batch)
+        );
         create table if not exists {{ ledger('dbt_consumed_batches') }} (
             consumer text not null,
             model text not null,
@@ -161,7 +167,14 @@
         );
     insert into {{ loads }} (model, source_key, loaded_at)
     select '{{ name }}', source_key, loaded_at from {{ name }}__loads where loaded_at is not null;
+    {{ record_build() }}
     {{ analyze_if_rebuilt() }}
+{%- endmacro %}
+
+{#- This run of the model, for its tests (macros/day_scoped_tests.sql): incremental or in full. -#}
+{% macro record_build() -%}
+    insert into {{ ledger('dbt_model_builds') }} (model, batch, full_refresh)
+    select '{{ this.identifier }}', '{{ invocation_id }}', full_refresh from {{ this.identifier }}__run;
 {%- endmacro %}
 
 {#- A table just rebuilt has no planner statistics; the next models would plan blind. An

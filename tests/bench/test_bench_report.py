@@ -97,18 +97,45 @@ def test_targets_report_what_the_figures_say(results) -> None:
     status = {target.split(" (")[0]: met for target, _, met in bench_report.targets(results)}
     assert status["loader >= 0.6x psql \\copy"] is False  # the fixture's 100k-row run measured 0.55x
     assert status["loader >= 50x the seed's way"] is True
-    assert status["incremental day <= 10% of full build"] is False
     assert status["no-op rerun reloads and changes nothing"] is True
+    assert "steady-state day <= 15% of the full build, load + dbt" not in status  # no target at this size
 
     better = copy.deepcopy(results)
     for row in better["load"]["sizes"]:
         row["ratio_psql"] = 0.9
-    better["scale"][0]["incremental"]["fraction_load_transform"] = 0.05
-    better["scale"][0]["noop"]["unchanged"] = False
+    size = better["scale"][0]
+    size["users"] = 1_000_000
+    size["noop"]["unchanged"] = False
+    size["incremental"]["fraction_load_transform"] = 0.05
+    size["noop"]["transform_s"] = 25.0
+    size["full"]["transform_s"] = 80.0
+    size["noop"]["steps"] |= {"dbt_source_freshness": 9.0, "dbt_build_staging": 2.0, "dbt_snapshot": 2.5}
+    size["noop"]["steps"]["dbt_build_marts"] = 2.9
     status = {target.split(" (")[0]: met for target, _, met in bench_report.targets(better)}
     assert status["loader >= 0.6x psql \\copy"] is True
-    assert status["incremental day <= 10% of full build"] is True
+    assert status["steady-state day <= 15% of the full build, load + dbt"] is True
+    assert status["no-op rerun, dbt <= 20 s"] is False
+    assert status["full build, dbt <= 90 s"] is True
+    assert status["fixed cost of a dbt step <= 3 s, median of the no-op steps"] is True  # median 2.7 s
     assert status["no-op rerun reloads and changes nothing"] is False
+
+
+def test_marginal_cost_is_the_slope_through_the_days(results) -> None:
+    days = [
+        {"rows": 1_000, "load_s": 1.0, "transform_s": 9.0},
+        {"rows": 11_000, "load_s": 2.0, "transform_s": 13.0},
+        {"rows": 101_000, "load_s": 10.0, "transform_s": 50.0},
+    ]
+    per_thousand, intercept = bench_report.marginal_cost(days)
+    assert per_thousand == pytest.approx(0.5, rel=0.01)
+    assert intercept == pytest.approx(9.5, abs=0.3)
+    with_days = copy.deepcopy(results)
+    with_days["scale"][0]["day_sizes"] = [
+        day | {"daily_volume": volume, "rows_fraction": 0.01, "fraction_load_transform": 0.1, "steps": {}}
+        for day, volume in zip(days, (0.1, 1.0, 10.0), strict=True)
+    ]
+    block = bench_report.render(with_days, {"day_size": "benchmarks/day-size.png"})
+    assert "0.50 s per 1,000 changed rows" in block and "day-size.png" in block
 
 
 def test_a_changed_figure_after_the_no_op_rerun_is_shown(results) -> None:

@@ -48,6 +48,7 @@ def test_help_lists_every_dirt_kind_with_its_default_rate() -> None:
         (("--dirt", "duplicate_row"), "is not KIND=RATE"),
         (("--dirt", "duplicate_row=2"), "within 0..1"),
         (("--rows-per-object", "0"), "--rows-per-object must be"),
+        (("--daily-volume", "0"), "--daily-volume must be within"),
         (("--target", "gs://bucket/raw"), "unknown target scheme 'gs'"),
         (("--target", "s3://"), "names no bucket"),
     ],

@@ -73,3 +73,16 @@ def test_dirt_never_changes_the_clean_records(tmp_path: Path) -> None:
         assert set(clean) <= set(dirty), path
         clean_lines, dirty_lines = clean_lines + len(clean), dirty_lines + len(dirty)
     assert dirty_lines > clean_lines
+
+
+def test_daily_volume_scales_the_days_after_the_initial_export(tmp_path: Path) -> None:
+    usual = generate_into(tmp_path / "usual", "--users", "2000", "--days", "2")
+    tenfold = generate_into(tmp_path / "tenfold", "--users", "2000", "--days", "2", "--daily-volume", "10")
+    day0 = {name: data for name, data in tree_digest(usual.root).items() if "dt=2026-11-01" in name}
+    assert day0 and day0.items() <= tree_digest(tenfold.root).items()  # the export is the same
+
+    def day1_users(run: Dataset) -> int:  # new and updated users (orders still in flight from
+        # before day 1 keep changing status at the usual rate, so the other sources grow less)
+        return sum(o["data_rows"] for o in run.summary["objects"] if o["day"] == 1 and o["source"] == "users")
+
+    assert 8 * day1_users(usual) < day1_users(tenfold) < 12 * day1_users(usual)

@@ -690,3 +690,39 @@ def test_broken_inputs_fail_the_right_tests(pipeline: Pipeline, day2: DayBuild) 
     # what depends on a failed test is not built
     assert statuses["fct_support_tickets"] == "skipped"
     assert statuses["customer_360"] == "skipped"
+
+
+# ---- the day's tests: a daily run tests what it rewrote, a full refresh tests everything ---------
+def test_a_daily_run_tests_the_days_rows_and_a_full_refresh_tests_them_all(
+    pipeline: Pipeline, day2: DayBuild
+) -> None:
+    """On a day that brings nothing new, the staging tests read no row: the warn tests count no
+    dirt, and a bad status edited by hand into an old raw row (the current version of a ticket no
+    load touches) goes unseen. A full refresh reads everything: it counts all the dirt there is and
+    fails on that status."""
+    pipeline.transform(freshness=False)  # take in what the tests above left behind
+    [ticket] = pipeline.query(
+        "select ticket_id, _source_key, updated_at from production.stg_support_desk__support_tickets"
+        " where status = 'open' and is_valid order by ticket_id limit 1"
+    )
+    current_raw_row = (
+        f"ticket_id = {ticket['ticket_id']} and _source_key = '{ticket['_source_key']}'"
+        f" and updated_at = '{ticket['updated_at'].isoformat()}'"
+    )
+    edit = "update staging.support_tickets set status = '{}' where " + current_raw_row + " returning 1"
+    pipeline.query(edit.format("escalated"))
+    status_test = "accepted_values_stg_support_desk__support_tickets_status"
+    try:
+        daily = pipeline.dbt("build", "--selector", "staging")
+        full = pipeline.dbt("build", "--selector", "staging", "--full-refresh", check=False)
+    finally:
+        pipeline.query(edit.format("open"))
+        pipeline.dbt("build", "--selector", "staging", "--full-refresh")
+
+    [daily_status] = [s for name, s in daily.statuses().items() if name.startswith(status_test)]
+    [full_status] = [s for name, s in full.statuses().items() if name.startswith(status_test)]
+    assert (daily_status, full_status) == ("pass", "fail")
+    assert full.returncode == 1
+    for test_name in WARN_TESTS_BY_DIRT.values():
+        assert daily.failures(test_name) == 0, test_name
+        assert full.failures(test_name) > 0, test_name

@@ -10,7 +10,8 @@
             "{% if is_incremental() %}delete from {{ this }}"
             " where customer_id in ({{ changed_customers() }}){% endif %}",
         ],
-        post_hook="{{ consume_changes() }}",
+        post_hook="{{ consume_changes(changed_customers()) }}",
+        meta={'rows_key': 'customer_id'},
     )
 }}
 

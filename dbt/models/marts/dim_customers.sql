@@ -9,7 +9,8 @@
             "{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ changed_customers() }})"
             " and not is_unknown_member{% endif %}",
         ],
-        post_hook="{{ consume_changes() }}",
+        post_hook="{{ consume_changes(changed_customers()) }}",
+        meta={'rows_key': 'customer_id'},
     )
 }}
 

@@ -12,7 +12,8 @@
             "{{ stage_changes(['stg_ecommerce__orders', 'stg_user_db__users']) }}",
             "{{ delete_changed_facts('order_id', 'stg_ecommerce__orders') }}",
         ],
-        post_hook="{{ consume_changes() }}",
+        post_hook="{{ consume_changes(changed_fact_ids('order_id')) }}",
+        meta={'rows_key': 'order_id'},
     )
 }}
 

@@ -12,7 +12,8 @@
             "{{ stage_changes(['stg_support_desk__support_tickets', 'stg_user_db__users']) }}",
             "{{ delete_changed_facts('ticket_id', 'stg_support_desk__support_tickets') }}",
         ],
-        post_hook="{{ consume_changes() }}",
+        post_hook="{{ consume_changes(changed_fact_ids('ticket_id')) }}",
+        meta={'rows_key': 'ticket_id'},
     )
 }}
 

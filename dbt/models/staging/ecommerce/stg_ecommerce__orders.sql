@@ -6,6 +6,7 @@
         ],
         pre_hook="{{ stage_new_loads(source('ecommerce', 'orders'), 'order_id', 'order_id', 'customer_id') }}",
         post_hook="{{ record_new_loads('order_id', 'customer_id') }}",
+        meta={'rows_key': 'order_id'},
     )
 }}
 

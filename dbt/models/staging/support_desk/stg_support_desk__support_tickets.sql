@@ -6,6 +6,7 @@
         ],
         pre_hook="{{ stage_new_loads(source('support_desk', 'support_tickets'), 'ticket_id', 'ticket_id', 'customer_id') }}",
         post_hook="{{ record_new_loads('ticket_id', 'customer_id') }}",
+        meta={'rows_key': 'ticket_id'},
     )
 }}
 

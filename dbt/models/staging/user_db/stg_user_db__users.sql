@@ -6,6 +6,7 @@
         ],
         pre_hook="{{ stage_new_loads(source('user_db', 'users'), 'user_id', 'customer_id', 'customer_id') }}",
         post_hook="{{ record_new_loads('customer_id', 'customer_id') }}",
+        meta={'rows_key': 'customer_id'},
     )
 }}
 
