@@ -124,7 +124,8 @@ class PipelineStack:
         log = _StepLog(self.log_dir / f"{self.label}-{phase}-{step.name}.log", events)
         started = time.monotonic()
         try:
-            run_streaming(step.name, step.argv, env=local_step_env(step.env), cwd=PROJECT_ROOT, log=log)
+            env = local_step_env(step.env, login_role=step.image.warehouse_role)  # as the DAG logs in
+            run_streaming(step.name, step.argv, env=env, cwd=PROJECT_ROOT, log=log)
         finally:
             for handler in log.handlers:
                 handler.close()

@@ -5,8 +5,9 @@
     this dbt invocation rewrote, and a test on a source only the rows of the loads that staging has
     not taken in yet. Rows nobody touched were tested on the day they were written and have not
     changed since. A full refresh (`--full-refresh`: the DAG's weekly run, or a run triggered with
-    `full_refresh`), and a model's first build, test every row. Singular tests (tests/) always
-    read everything: they reconcile whole tables.
+    `full_refresh`), and a model's first build, test every row. A singular test that compares
+    rows takes part with `day_scope(model, key)`; the ones that compare whole-table totals read
+    everything.
 
     How: dbt builds every generic test's input with `get_where_subquery`; this project's version
     adds the day's filter to the test's own `where`. A model takes part by naming its key in
@@ -31,6 +32,37 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- `key in (the keys this run rewrote in model_name)`, or none when the run built the model in
+    full (or did not build it): then every row is this run's. For singular tests too, through
+    `day_scope`. Decided here, not in the test's SQL: `full or key in (...)` would make PostgreSQL
+    scan the whole table; `key in (...)` alone is an index lookup per rewritten key. -#}
+{% macro rewritten_by_this_run(model_name, key) -%}
+    {%- if flags.FULL_REFRESH or not execute -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set build -%}
+        select full_refresh from {{ ledger('dbt_model_builds') }}
+        where model = '{{ model_name }}' and batch = '{{ invocation_id }}'
+    {%- endset -%}
+    {%- set builds = run_query(build) -%}
+    {%- if builds.rows | length == 0 or builds.rows[0][0] -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set predicate -%}
+        {{ key }} in (
+            select changed.id
+            from {{ ledger('dbt_changed_ids') }} as changed
+            where changed.model = '{{ model_name }}' and changed.batch = '{{ invocation_id }}'
+        )
+    {%- endset -%}
+    {%- do return(predicate) -%}
+{%- endmacro %}
+
+{#- A singular test's filter: `where {{ day_scope('customer_360', 'customer_id') }}`. -#}
+{% macro day_scope(model_name, key) -%}
+    {{ rewritten_by_this_run(model_name, key) or 'true' }}
+{%- endmacro %}
+
 {#- The predicate that limits the tested relation to this run's rows, or none (test them all). -#}
 {% macro rows_of_this_run(relation) -%}
     {%- if flags.FULL_REFRESH or not execute -%}
@@ -43,21 +75,7 @@
         {%- if not key -%}
             {%- do return(none) -%}
         {%- endif -%}
-        {%- set predicate -%}
-            (
-                coalesce((
-                    select build.full_refresh
-                    from {{ ledger('dbt_model_builds') }} as build
-                    where build.model = '{{ tested.name }}' and build.batch = '{{ invocation_id }}'
-                ), true)
-                or {{ key }} in (
-                    select changed.id
-                    from {{ ledger('dbt_changed_ids') }} as changed
-                    where changed.model = '{{ tested.name }}' and changed.batch = '{{ invocation_id }}'
-                )
-            )
-        {%- endset -%}
-        {%- do return(predicate) -%}
+        {%- do return(rewritten_by_this_run(tested.name, key)) -%}
     {%- elif parents and parents[0].startswith('source.') -%}
         {#- A source's rows of this run: those of the loads no staging model has taken in. -#}
         {%- set predicate -%}

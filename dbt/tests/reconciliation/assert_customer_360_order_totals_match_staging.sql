@@ -1,12 +1,14 @@
 -- Order totals of every customer recomputed straight from staging, bypassing the facts:
 -- valid orders of known customers, not cancelled or returned. Returns each customer whose
 -- customer_360 order_count or lifetime_value differs (or who is missing from either side).
+-- A daily run checks the customers it rebuilt (macros/day_scoped_tests.sql), a full refresh all.
 
 with
 
 customers as (
 
     select customer_id from {{ ref('stg_user_db__users') }}
+    where {{ day_scope('customer_360', 'customer_id') }}
 
 ),
 
@@ -43,6 +45,7 @@ actual as (
         order_count,
         lifetime_value
     from {{ ref('customer_360') }}
+    where {{ day_scope('customer_360', 'customer_id') }}
 
 )
 

@@ -1,5 +1,6 @@
 -- fct_support_tickets holds exactly the valid current tickets of staging, each with its current
--- status. Returns the tickets that are missing, extra, or stale in the fact.
+-- status. Returns the tickets that are missing, extra, or stale in the fact. A daily run checks
+-- the tickets it rebuilt (macros/day_scoped_tests.sql), a full refresh all.
 
 with
 
@@ -10,7 +11,7 @@ staged as (
         status,
         updated_at
     from {{ ref('stg_support_desk__support_tickets') }}
-    where is_valid
+    where is_valid and {{ day_scope('fct_support_tickets', 'ticket_id') }}
 
 ),
 
@@ -21,6 +22,7 @@ fact as (
         status,
         updated_at
     from {{ ref('fct_support_tickets') }}
+    where {{ day_scope('fct_support_tickets', 'ticket_id') }}
 
 )
 
