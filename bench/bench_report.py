@@ -596,6 +596,13 @@ def write_doc(doc: Path, block: str) -> None:
     doc.write_text(text)
 
 
+def _save(fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def plot_scale(results: dict[str, Any], path: Path) -> None:
     """Wall time per stage and rows/s per stage against users (log-log), one figure, two panels."""
     sizes = results["scale"]
@@ -625,10 +632,7 @@ def plot_scale(results: dict[str, Any], path: Path) -> None:
         axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
     meta = results["meta"]
     fig.suptitle(f"Customer 360 pipeline, {meta['machine']}, {meta['date']}", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_day_size(results: dict[str, Any], path: Path) -> bool:
@@ -659,10 +663,7 @@ def plot_day_size(results: dict[str, Any], path: Path) -> bool:
     axis.legend(fontsize=8)
     meta = results["meta"]
     axis.set_title(f"A day's run against its size, {size['users']:,} users, {meta['date']}", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
     return True
 
 
@@ -692,7 +693,4 @@ def plot_load(results: dict[str, Any], path: Path) -> None:
     left.set_yscale("log")
     meta = results["meta"]
     fig.suptitle(f"Loading one orders object, {meta['machine']}, {meta['date']}", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)

@@ -27,13 +27,7 @@
     from {{ ledger('dbt_changed_ids') }} as changed
     where
         changed.model in {{ sql_list(upstream_models) }}
-        and not exists (
-            select from {{ ledger('dbt_consumed_batches') }} as consumed
-            where
-                consumed.consumer = '{{ name }}'
-                and consumed.model = changed.model
-                and consumed.batch = changed.batch
-        );
+        and {{ not_consumed_by(name, 'changed.model', 'changed.batch') }};
     drop table if exists {{ name }}__changed;
     create temporary table {{ name }}__changed as
     select distinct changed.model, changed.id, changed.customer_id
@@ -42,6 +36,18 @@
         on changed.model = batch.model and changed.batch = batch.batch
     where {{ is_incremental() }};
     analyze {{ name }}__changed;
+{%- endmacro %}
+
+{#- The batch (`model`, `batch`: SQL expressions) is not yet recorded as taken in by
+    `consumer` in `dbt_consumed_batches`. -#}
+{% macro not_consumed_by(consumer, model, batch) -%}
+    not exists (
+        select from {{ ledger('dbt_consumed_batches') }} as consumed
+        where
+            consumed.consumer = '{{ consumer }}'
+            and consumed.model = {{ model }}
+            and consumed.batch = {{ batch }}
+    )
 {%- endmacro %}
 
 {#- `rebuilt`: a query of the keys this run deleted and rebuilt (changed_fact_ids or
@@ -78,7 +84,17 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The model-side filter of a fact: only the ids the pre_hook deleted. -#}
+{#- The model-side filter of a fact: only the ids the pre_hook deleted (they are distinct: a
+    union). A join, not `id in (...)`: PostgreSQL moves an inner join below the intermediate
+    model's left join to the users, so it reads the day's records and their users; the semi-join
+    it kept above that join read every record joined to every user (fct_orders at 1M users:
+    5.0 s for a day's 48k orders). -#}
+{% macro join_changed_facts(relation_alias, id_column) -%}
+    inner join {{ this.identifier }}__ids as changed
+        on {{ relation_alias }}.{{ id_column }} = changed.{{ id_column }}
+{%- endmacro %}
+
+{#- The ids the pre_hook deleted, as a query (for the post_hook's log). -#}
 {% macro changed_fact_ids(id_column) -%}
     select {{ id_column }} from {{ this.identifier }}__ids
 {%- endmacro %}

@@ -20,13 +20,7 @@
     from {{ ledger('dbt_model_builds') }} as build
     where
         build.model = '{{ staging_model }}'
-        and not exists (
-            select from {{ ledger('dbt_consumed_batches') }} as consumed
-            where
-                consumed.consumer = '{{ name }}'
-                and consumed.model = build.model
-                and consumed.batch = build.batch
-        );
+        and {{ not_consumed_by(name, 'build.model', 'build.batch') }};
     drop table if exists {{ name }}__input;
     create temporary table {{ name }}__input as
     select

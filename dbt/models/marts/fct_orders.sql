@@ -26,10 +26,9 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_assigned_to_customers') }} as assigned
-
+    select assigned.* from {{ ref('int_orders_assigned_to_customers') }} as assigned
     {% if is_incremental() %}
-    where assigned.order_id in ({{ changed_fact_ids('order_id') }})
+    {{ join_changed_facts('assigned', 'order_id') }}
     {% endif %}
 
 )

@@ -26,10 +26,9 @@ with
 
 tickets as (
 
-    select * from {{ ref('int_support_tickets_assigned_to_customers') }} as assigned
-
+    select assigned.* from {{ ref('int_support_tickets_assigned_to_customers') }} as assigned
     {% if is_incremental() %}
-    where assigned.ticket_id in ({{ changed_fact_ids('ticket_id') }})
+    {{ join_changed_facts('assigned', 'ticket_id') }}
     {% endif %}
 
 )
