@@ -139,6 +139,20 @@ def save(results: dict[str, Any], doc: Path) -> None:
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
 
 
+def reused_load(previous: dict[str, Any]) -> dict[str, Any]:
+    """Section 1 of an earlier run's results, stamped with when and where it was measured.
+
+    The stamp travels with the section: the run that reuses it may be reused in turn, and a run
+    cut short has saved its own meta next to the section before it ended.
+    """
+    load = dict(previous["load"])
+    meta = previous["meta"]
+    load.setdefault("measured_at", f"{meta['date']} {meta['time']}")
+    load.setdefault("date", load["measured_at"][:10])
+    load.setdefault("machine", meta["machine"])
+    return load
+
+
 def measure(args: argparse.Namespace, argv: list[str] | None) -> dict[str, Any]:
     began = time.monotonic()
     now = datetime.now(UTC)
@@ -166,13 +180,17 @@ def measure(args: argparse.Namespace, argv: list[str] | None) -> dict[str, Any]:
     previous = outputs(args.out)["json"]
     if args.skip_load and previous.exists() and "load" in json.loads(previous.read_text()):
         # Keep section 1 of the last run, so one section can be remeasured on its own.
-        old = json.loads(previous.read_text())
-        results["load"] = old["load"]
-        when = old["load"].get("date", old["meta"]["date"])
-        results["meta"]["reused"] = f"section 1 (load), measured {when} {old['meta']['time']} UTC"
+        results["load"] = reused_load(json.loads(previous.read_text()))
+        load = results["load"]
+        when, where = load["measured_at"], load["machine"]
+        results["meta"]["reused"] = f"section 1 (load), measured {when} UTC on {where}"
     if not args.skip_load:
         print(f"[1] load: orders objects of {', '.join(f'{n:,}' for n in args.load_sizes)} rows", flush=True)
         results["load"] = load_compare.run(args.load_sizes, args.repeats, args.seed_rows)
+        meta = results["meta"]
+        results["load"].update(
+            date=meta["date"], measured_at=f"{meta['date']} {meta['time']}", machine=meta["machine"]
+        )
         save(results, args.out)
     if not args.skip_scale:
         results["scale"] = []

@@ -692,5 +692,6 @@ def plot_load(results: dict[str, Any], path: Path) -> None:
         axis.legend(fontsize=8)
     left.set_yscale("log")
     meta = results["meta"]
-    fig.suptitle(f"Loading one orders object, {meta['machine']}, {meta['date']}", fontsize=10)
+    machine, date = load.get("machine", meta["machine"]), load.get("date", meta["date"])
+    fig.suptitle(f"Loading one orders object, {machine}, {date}", fontsize=10)
     _save(fig, path)

@@ -175,3 +175,21 @@ def test_the_committed_results_render_well_formed() -> None:
     for table in tables(block):
         assert all(cells(row) == cells(table[0]) for row in table), table[0]
     assert "(steady state)" in block and "(first after the export)" in block
+
+
+def test_a_reused_load_section_keeps_the_date_it_was_measured_on_across_reuses(
+    results: dict[str, Any],
+) -> None:
+    measured = copy.deepcopy(results)
+    measured["meta"].update(date="2026-11-26", time="05:58")
+    once = bench_pipeline.reused_load(measured)
+    # A later --skip-load run saved it next to its own meta, and is reused in turn.
+    later = {"meta": {**measured["meta"], "date": "2026-12-03", "time": "08:25"}, "load": once}
+    twice = bench_pipeline.reused_load(later)
+
+    assert twice["measured_at"] == "2026-11-26 05:58"
+    assert twice["date"] == "2026-11-26"
+    assert twice["sizes"] == results["load"]["sizes"]
+    section = bench_report.load_section({**results, "load": twice}, later["meta"], None)
+    (table,) = [t for t in tables("\n".join(section))]
+    assert all(line.split("|")[-3].strip() == "2026-11-26" for line in table[2:])
