@@ -90,11 +90,11 @@
     it kept above that join read every record joined to every user (fct_orders at 1M users:
     5.0 s for a day's 48k orders). -#}
 {% macro join_changed_facts(relation_alias, id_column) -%}
-    inner join {{ this.identifier }}__ids as changed
+    inner join ({{ changed_fact_ids(id_column) }}) as changed
         on {{ relation_alias }}.{{ id_column }} = changed.{{ id_column }}
 {%- endmacro %}
 
-{#- The ids the pre_hook deleted, as a query (for the post_hook's log). -#}
+{#- The ids the pre_hook deleted, as a query. -#}
 {% macro changed_fact_ids(id_column) -%}
     select {{ id_column }} from {{ this.identifier }}__ids
 {%- endmacro %}

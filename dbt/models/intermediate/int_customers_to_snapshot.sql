@@ -6,7 +6,7 @@
 -- Two branches, not `read_all or customer_id in (...)`: when PostgreSQL expects more changed ids
 -- than fit in work_mem it evaluates that `in` row by row against the whole list, and a day of 10x
 -- the usual volume at 1M users ran the snapshot for over 26 minutes. Each branch here is skipped
--- by a one-time filter, and the changed customers are a hash join.
+-- by a one-time filter, and the changed customers are a join.
 
 select users.*
 from {{ ref('stg_user_db__users') }} as users
