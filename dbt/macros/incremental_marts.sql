@@ -17,8 +17,9 @@
     changed, the id is in `<model>__changed` and the row is rebuilt from staging as it is now.
 -#}
 
-{% macro stage_changes(upstream_models) -%}
+{% macro stage_changes() -%}
     {%- set name = this.identifier -%}
+    {%- set upstream_models = consumed_models() -%}
     drop table if exists {{ name }}__run;
     create temporary table {{ name }}__run as select {{ not is_incremental() }} as full_refresh;
     drop table if exists {{ name }}__batches;
@@ -36,6 +37,20 @@
         on changed.model = batch.model and changed.batch = batch.batch
     where {{ is_incremental() }};
     analyze {{ name }}__changed;
+{%- endmacro %}
+
+{#- The staging models whose changes this consumer (an incremental mart, the snapshot) takes in:
+    its `meta.consumes`, the one list that its hooks and the ledger's pruning
+    (`prune_changed_ids`) read. -#}
+{% macro consumed_models() -%}
+    {%- set models = (config.get('meta') or {}).get('consumes') -%}
+    {#- parsing renders hooks without the node's config -#}
+    {%- if not models and execute -%}
+        {%- do exceptions.raise_compiler_error(
+            this.identifier ~ ": meta.consumes must name the staging models whose changes it takes in"
+        ) -%}
+    {%- endif -%}
+    {%- do return(models or []) -%}
 {%- endmacro %}
 
 {#- The batch (`model`, `batch`: SQL expressions) is not yet recorded as taken in by

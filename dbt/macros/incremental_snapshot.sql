@@ -12,14 +12,14 @@
     (`consume_snapshot_input`) records those runs as consumed, in the same transaction.
 -#}
 
-{% macro stage_snapshot_input(staging_model) -%}
+{% macro stage_snapshot_input() -%}
     {%- set name = this.identifier -%}
     drop table if exists {{ name }}__builds;
     create temporary table {{ name }}__builds as
-    select build.batch, build.full_refresh
+    select build.model, build.batch, build.full_refresh
     from {{ ledger('dbt_model_builds') }} as build
     where
-        build.model = '{{ staging_model }}'
+        build.model in {{ sql_list(consumed_models()) }}
         and {{ not_consumed_by(name, 'build.model', 'build.batch') }};
     drop table if exists {{ name }}__input;
     create temporary table {{ name }}__input as
@@ -30,7 +30,7 @@
         ) as read_all;
 {%- endmacro %}
 
-{% macro consume_snapshot_input(staging_model) -%}
+{% macro consume_snapshot_input() -%}
     insert into {{ ledger('dbt_consumed_batches') }} (consumer, model, batch)
-    select '{{ this.identifier }}', '{{ staging_model }}', batch from {{ this.identifier }}__builds;
+    select '{{ this.identifier }}', model, batch from {{ this.identifier }}__builds;
 {%- endmacro %}

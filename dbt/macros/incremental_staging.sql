@@ -62,6 +62,44 @@
     {%- endif -%}
 {% endmacro %}
 
+{#- on-run-start: forget the changed ids that every consumer has taken in. Without it the ledger
+    grows by each day's changes for ever, and every mart's search for the batches it has not
+    consumed (`stage_changes`) reads all of them: a cost that follows the history, not the day.
+    The consumers of a model are the project's nodes that name it in `meta.consumes` (the
+    incremental marts, the snapshot): a consumer added later keeps nothing waiting for it (its
+    first build reads all of staging), and one removed from the project holds nothing back. A
+    batch of a model nobody consumes (a mart's log of its own rebuilt keys, which only the tests
+    of its run read) is done with once its run is over; the current run's batches are kept. -#}
+{% macro prune_changed_ids() %}
+    {%- if execute and flags.WHICH in ('build', 'run', 'snapshot') -%}
+        {%- set consumers = [] -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- for model in (node.config.get('meta') or {}).get('consumes', []) -%}
+                {%- do consumers.append("('" ~ node.name ~ "', '" ~ model ~ "')") -%}
+            {%- endfor -%}
+        {%- endfor %}
+        delete from {{ ledger('dbt_changed_ids') }} as changed
+        using {{ ledger('dbt_model_builds') }} as build
+        where
+            changed.model = build.model
+            and changed.batch = build.batch
+            and build.batch <> '{{ invocation_id }}'
+            and not exists (
+                select
+                from (values {{ consumers | join(', ') or "(null, null)" }}) as consumer (name, model)
+                where
+                    consumer.model = build.model
+                    and not exists (
+                        select from {{ ledger('dbt_consumed_batches') }} as consumed
+                        where
+                            consumed.consumer = consumer.name
+                            and consumed.model = build.model
+                            and consumed.batch = build.batch
+                    )
+            );
+    {%- endif -%}
+{% endmacro %}
+
 {% macro stage_new_loads(raw_relation, raw_id, id, customer_column) -%}
     {%- set name = this.identifier -%}
     {%- set loads = ledger('dbt_processed_loads') -%}

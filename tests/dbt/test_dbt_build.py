@@ -614,6 +614,43 @@ def test_day4_incremental_equals_full_refresh(pipeline: Pipeline, day4: DayBuild
     pipeline.assert_incremental_equals_full_refresh()
 
 
+def invocation(result: DbtResult) -> str:
+    assert result.run_results is not None
+    return result.run_results["metadata"]["invocation_id"]
+
+
+def test_the_changed_ids_ledger_holds_only_what_a_consumer_has_still_to_take_in(
+    pipeline: Pipeline, day4: DayBuild
+) -> None:
+    """Four days ran, yet the ledger holds only the last day's batches: each run forgets what every
+    consumer took in. A staging batch that the marts have not taken in yet survives the runs in
+    between, and the marts then take it in."""
+    _, results = day4
+    ledger = "select distinct batch from production.dbt_changed_ids"
+    assert {r["batch"] for r in pipeline.query(ledger)} == {
+        invocation(results["staging"]),
+        invocation(results["marts"]),
+    }
+
+    [user] = pipeline.query(
+        "select customer_id as user_id, full_name as name, email, phone, address, country,"
+        " signed_up_at as created_at, updated_at + interval '1 day' as updated_at"
+        " from production.stg_user_db__users where customer_id > 0 order by customer_id limit 1"
+    )
+    pipeline.land_and_load(Day({"objects": [pipeline.extra_object("users", "users-day5", 4, [user])]}))
+    staging = pipeline.dbt("build", "--selector", "staging")
+    pipeline.dbt("snapshot", "--selector", "snapshots")  # its on-run-start prunes too
+    waiting = {r["batch"] for r in pipeline.query(ledger)}
+    assert waiting == {invocation(staging)}
+
+    marts = pipeline.dbt("build", "--selector", "marts")
+    [rebuilt] = pipeline.query(
+        f"select updated_at from production.dim_customers where customer_id = {user['user_id']}"
+    )
+    assert rebuilt["updated_at"] == user["updated_at"]
+    assert {r["batch"] for r in pipeline.query(ledger)} == {invocation(staging), invocation(marts)}
+
+
 # ---- values outside the contract's domain already in staging ---------------------------------
 def test_values_outside_the_domain_never_stop_the_daily_build(pipeline: Pipeline, day2: DayBuild) -> None:
     """Rows loaded before the loader refused such values: `infinity` would make dim_date endless

@@ -19,7 +19,7 @@ from {{ ref('stg_user_db__users') }} as users
 inner join (
     select distinct changed.id
     from {{ ledger('dbt_changed_ids') }} as changed
-    inner join customers_snapshot__builds as build on changed.batch = build.batch
-    where changed.model = 'stg_user_db__users'
+    inner join customers_snapshot__builds as build
+        on changed.model = build.model and changed.batch = build.batch
 ) as changed_customers on users.customer_id = changed_customers.id
 where not (select input.read_all from customers_snapshot__input as input)

@@ -5,12 +5,12 @@
         on_schema_change='fail',
         indexes=[{'columns': ['customer_id']}],
         pre_hook=[
-            "{{ stage_changes(['stg_user_db__users']) }}",
+            "{{ stage_changes() }}",
             "{% if is_incremental() %}delete from {{ this }} where customer_id in ({{ changed_customers() }})"
             " and not is_unknown_member{% endif %}",
         ],
         post_hook="{{ consume_changes(changed_customers()) }}",
-        meta={'rows_key': 'customer_id'},
+        meta={'rows_key': 'customer_id', 'consumes': ['stg_user_db__users']},
     )
 }}
 

@@ -9,11 +9,14 @@
             {'columns': ['source_customer_id']},
         ],
         pre_hook=[
-            "{{ stage_changes(['stg_ecommerce__orders', 'stg_user_db__users']) }}",
+            "{{ stage_changes() }}",
             "{{ delete_changed_facts('order_id', 'stg_ecommerce__orders') }}",
         ],
         post_hook="{{ consume_changes(changed_fact_ids('order_id')) }}",
-        meta={'rows_key': 'order_id'},
+        meta={
+            'rows_key': 'order_id',
+            'consumes': ['stg_ecommerce__orders', 'stg_user_db__users'],
+        },
     )
 }}
 

@@ -9,11 +9,14 @@
             {'columns': ['source_customer_id']},
         ],
         pre_hook=[
-            "{{ stage_changes(['stg_support_desk__support_tickets', 'stg_user_db__users']) }}",
+            "{{ stage_changes() }}",
             "{{ delete_changed_facts('ticket_id', 'stg_support_desk__support_tickets') }}",
         ],
         post_hook="{{ consume_changes(changed_fact_ids('ticket_id')) }}",
-        meta={'rows_key': 'ticket_id'},
+        meta={
+            'rows_key': 'ticket_id',
+            'consumes': ['stg_support_desk__support_tickets', 'stg_user_db__users'],
+        },
     )
 }}
 
