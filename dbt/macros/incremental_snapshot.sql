@@ -34,3 +34,33 @@
     insert into {{ ledger('dbt_consumed_batches') }} (consumer, model, batch)
     select '{{ this.identifier }}', model, batch from {{ this.identifier }}__builds;
 {%- endmacro %}
+
+{#- dbt compares a snapshot's input with every current row of the snapshot: on a daily run, all
+    the customers there are, a cost that follows the history. Without hard-delete handling a
+    current row whose key is not in the input cannot change, so for a snapshot fed as above
+    (`meta.consumes`) this compares the input with the current rows of its own keys only, or
+    with all of them when the input is everyone (`read_all`: the semi-join would only cost a full
+    refresh time). dbt's macro does the rest as always; dispatch finds the root project's
+    `postgres__` version first. The keys are read through the macro's own CTE `snapshot_query`,
+    which PostgreSQL computes once for all its readers. -#}
+{% macro postgres__snapshot_staging_table(strategy, source_sql, target_relation) -%}
+    {%- set fed_incrementally = (config.get('meta') or {}).get('consumes') -%}
+    {%- if not fed_incrementally or strategy.hard_deletes in ('invalidate', 'new_record') -%}
+        {{- return(default__snapshot_staging_table(strategy, source_sql, target_relation)) -}}
+    {%- endif -%}
+    {%- set read_all = '(select input.read_all from ' ~ this.identifier ~ '__input as input)' -%}
+    {%- set current_rows_of_the_input -%}
+        (
+            select snapshotted.* from {{ target_relation }} as snapshotted
+            where {{ read_all }}
+            union all
+            select snapshotted.* from {{ target_relation }} as snapshotted
+            where
+                not {{ read_all }}
+                and snapshotted.{{ strategy.unique_key }} in (
+                    select snapshot_query.{{ strategy.unique_key }} from snapshot_query
+                )
+        ) as current_rows_of_the_input
+    {%- endset -%}
+    {{- return(default__snapshot_staging_table(strategy, source_sql, current_rows_of_the_input)) -}}
+{%- endmacro %}

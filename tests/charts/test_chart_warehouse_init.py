@@ -77,6 +77,8 @@ def test_the_charts_init_script_applies_it_on_a_bare_server(tmp_path: Path) -> N
                 " where nspname in ('staging', 'production') order by 1"
             )
             assert cur.fetchall() == [("production", DBT_ROLE), ("staging", LOADER_ROLE)]
+            cur.execute("show random_page_cost")
+            assert cur.fetchone() == ("1.1",)
     finally:
         postgres.stop(settings)
         remove_state_dir(state_dir)
@@ -143,6 +145,15 @@ def test_airflow_has_its_own_database_and_no_warehouse_access(server):
         cur.execute("create table dag_run_probe (x int)")
     with pytest.raises(psycopg2.OperationalError, match="permission denied for database"):
         login(server, AIRFLOW_ROLE)
+
+
+def test_the_warehouse_plans_for_index_reads_whoever_connects(server):
+    """A daily run touches a few percent of the keys: the planner must price an index read as on
+    an SSD (the database's setting), not as on a spinning disk (PostgreSQL's default, 4)."""
+    for role in (LOADER_ROLE, DBT_ROLE, ANALYST_ROLE):
+        with closing(login(server, role)) as conn, conn.cursor() as cur:
+            cur.execute("show random_page_cost")
+            assert cur.fetchone() == ("1.1",), role
 
 
 def test_a_reset_keeps_the_schemas_and_their_owners(server):

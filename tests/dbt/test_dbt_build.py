@@ -614,6 +614,33 @@ def test_day4_incremental_equals_full_refresh(pipeline: Pipeline, day4: DayBuild
     pipeline.assert_incremental_equals_full_refresh()
 
 
+def test_day4_snapshot_has_each_customers_staging_row_as_its_one_current_version(
+    pipeline: Pipeline, day4: DayBuild
+) -> None:
+    """Four days of snapshots that compared only the changed customers: each customer's current
+    version is still its staging row, there is one, and every closed version ends where the next
+    begins (a customer that vanished from staging keeps its last version: no hard deletes)."""
+    differing = pipeline.query(
+        "select users.customer_id from production.stg_user_db__users as users"
+        " left join production.customers_snapshot as version"
+        " on version.customer_id = users.customer_id and version.dbt_valid_to is null"
+        " where version.customer_id is null or (version.updated_at, version.full_name, version.email)"
+        " is distinct from (users.updated_at, users.full_name, users.email)"
+    )
+    assert differing == []
+    [current] = pipeline.query(
+        "select count(*) - count(distinct customer_id) as extra from production.customers_snapshot"
+        " where dbt_valid_to is null"
+    )
+    assert current["extra"] == 0
+    broken_chain = pipeline.query(
+        "select customer_id from (select customer_id, dbt_valid_to, lead(dbt_valid_from) over"
+        " (partition by customer_id order by dbt_valid_from) as next_from"
+        " from production.customers_snapshot) as version where dbt_valid_to is distinct from next_from"
+    )
+    assert broken_chain == []
+
+
 def invocation(result: DbtResult) -> str:
     assert result.run_results is not None
     return result.run_results["metadata"]["invocation_id"]
