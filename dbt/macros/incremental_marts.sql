@@ -74,6 +74,7 @@
     {%- if is_incremental() %}
     insert into {{ ledger('dbt_changed_ids') }} (model, batch, id)
     select distinct '{{ name }}', '{{ invocation_id }}', rebuilt.key from ({{ rebuilt }}) as rebuilt (key);
+    {{ analyze_changed_ids() }}
     {%- endif %}
     {{ record_build() }}
     {{ analyze_if_rebuilt() }}

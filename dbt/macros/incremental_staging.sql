@@ -205,8 +205,20 @@
         );
     insert into {{ loads }} (model, source_key, loaded_at)
     select '{{ name }}', source_key, loaded_at from {{ name }}__loads where loaded_at is not null;
+    {%- if is_incremental() %}
+    {{ analyze_changed_ids() }}
+    {%- endif %}
     {{ record_build() }}
     {{ analyze_if_rebuilt() }}
+{%- endmacro %}
+
+{#- After a run logged its keys: the day's tests and the next models find them with
+    `model = ... and batch = ...`, and without fresh statistics PostgreSQL expects one row there
+    and plans for one. On a day of 10x the usual volume at 1M users (396k rebuilt orders) each
+    test on fct_orders then took ~4 s, and the marts step 83 s; analyzed, 41 s. The ledger is
+    pruned to the batches still in use, so this reads a sample of a few days' changes at most. -#}
+{% macro analyze_changed_ids() -%}
+    analyze {{ ledger('dbt_changed_ids') }};
 {%- endmacro %}
 
 {#- This run of the model, for its tests (macros/day_scoped_tests.sql): incremental or in full. -#}
