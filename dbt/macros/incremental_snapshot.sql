@@ -39,8 +39,8 @@
     the customers there are, a cost that follows the history. Without hard-delete handling a
     current row whose key is not in the input cannot change, so for a snapshot fed as above
     (`meta.consumes`) this compares the input with the current rows of its own keys only, or
-    with all of them when the input is everyone (`read_all`: the semi-join would only cost a full
-    refresh time). dbt's macro does the rest as always; dispatch finds the root project's
+    with all of them when the input is everyone (`read_all`, where the semi-join would only cost
+    time). dbt's macro does the rest as always; dispatch finds the root project's
     `postgres__` version first. The keys are read through the macro's own CTE `snapshot_query`,
     which PostgreSQL computes once for all its readers. -#}
 {% macro postgres__snapshot_staging_table(strategy, source_sql, target_relation) -%}
